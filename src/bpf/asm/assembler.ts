@@ -1,0 +1,91 @@
+/**
+ * @module bpf/asm/assembler
+ * Turns a list of instructions and labels into a resolved program: label references become
+ * jump/call offsets counted in 8-byte slots (`lddw` takes two), map references are listed
+ * for the loader to patch. Errors name the instruction: an unknown or duplicate label, a
+ * jump that does not fit its 16-bit field (use `JaLong` for long unconditional jumps).
+ */
+import { ErrorCode, KmlibError } from "../../errors.ts";
+import { type Instruction, encode, slots, validate } from "./instruction.ts";
+import { type AsmItem, isLabel } from "./dsl.ts";
+import { Class, JumpOp, classOf, jumpOpOf } from "./opcode.ts";
+
+/** A place where the loader must write a map's file descriptor. */
+export interface MapRelocation {
+  /** Index of the `lddw` in `instructions`. */
+  readonly index: number;
+  /** Slot (8-byte unit) of the `lddw` in the encoded program. */
+  readonly slot: number;
+  readonly map: string;
+}
+
+export interface Assembled {
+  /** Resolved instructions; symbolic metadata kept for disassembly. */
+  readonly instructions: readonly Instruction[];
+  /** Wire form (map fds still zero). */
+  readonly bytes: Uint8Array;
+  readonly relocations: readonly MapRelocation[];
+  /** Slot of every label. */
+  readonly labels: ReadonlyMap<string, number>;
+}
+
+/** Accepts items nested in arrays, so generators can return fragments. */
+export type AsmInput = readonly (AsmItem | AsmInput)[];
+
+function flatten(items: AsmInput, out: AsmItem[] = []): AsmItem[] {
+  for (const it of items) {
+    if (Array.isArray(it)) flatten(it as AsmInput, out);
+    else out.push(it as AsmItem);
+  }
+  return out;
+}
+
+const describe = (i: number, ins: Instruction) => `instruction ${i}${ins.symbol ? ` <${ins.symbol}>` : ""}`;
+
+export function assemble(input: AsmInput): Assembled {
+  const items = flatten(input);
+  const insns: Instruction[] = [];
+  const labels = new Map<string, number>();
+  const slotOf: number[] = [];
+  let slot = 0;
+  let pending: string[] = [];
+  const define = (name: string, at: number) => {
+    if (labels.has(name)) throw new KmlibError(ErrorCode.DuplicateLabel, `duplicate label "${name}" at instruction ${insns.length}`);
+    labels.set(name, at);
+  };
+  for (const it of items) {
+    if (isLabel(it)) {
+      pending.push(it.label);
+      continue;
+    }
+    for (const name of pending) define(name, slot);
+    if (it.symbol !== undefined) define(it.symbol, slot);
+    const symbol = it.symbol ?? pending[0];
+    pending = [];
+    validate(it, insns.length);
+    insns.push(symbol === undefined ? it : { ...it, symbol });
+    slotOf.push(slot);
+    slot += slots(it);
+  }
+  // A label at the very end is legal only if nothing jumps to it; it names "past the end".
+  for (const name of pending) define(name, slot);
+
+  const relocations: MapRelocation[] = [];
+  const resolved = insns.map((ins, i) => {
+    if (ins.mapRef !== undefined) relocations.push({ index: i, slot: slotOf[i]!, map: ins.mapRef });
+    if (ins.ref === undefined) return ins;
+    const target = labels.get(ins.ref);
+    if (target === undefined) throw new KmlibError(ErrorCode.UnknownLabel, `${describe(i, ins)}: unknown label "${ins.ref}"`);
+    if (target >= slot) throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: label "${ins.ref}" is past the last instruction`);
+    const delta = target - (slotOf[i]! + 1);
+    const cls = classOf(ins.op);
+    const jop = jumpOpOf(ins.op);
+    const inImm = (cls === Class.JMP32 && jop === JumpOp.JA) || jop === JumpOp.CALL;
+    if (inImm) return { ...ins, imm: delta };
+    if (delta < -32768 || delta > 32767) {
+      throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: jump to "${ins.ref}" spans ${delta} slots, beyond the 16-bit offset (use JaLong or split the program)`);
+    }
+    return { ...ins, off: delta };
+  });
+  return { instructions: resolved, bytes: encode(resolved), relocations, labels };
+}

@@ -36,6 +36,10 @@ export const ErrorCode = {
   IllegalState: "KMLIB_ILLEGAL_STATE",
   /** Something asked for does not exist (model version, proxy, map...). */
   NotFound: "KMLIB_NOT_FOUND",
+  /** A value outside its declared bounds (a recommendation field, a dataset portion...). */
+  OutOfBounds: "KMLIB_OUT_OF_BOUNDS",
+  /** A store (database) file that is damaged or not a kmlib store; it is left untouched. */
+  CorruptStore: "KMLIB_CORRUPT_STORE",
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -5,6 +5,7 @@
  * (`cleanupStale`). Needs root (CAP_NET_ADMIN, CAP_SYS_ADMIN) and iproute2.
  */
 import { execFileSync, spawn, type ChildProcess, type SpawnOptions } from "node:child_process";
+import { readdirSync, readlinkSync, statSync } from "node:fs";
 import { ErrorCode, KmlibError } from "../errors.ts";
 
 export const NETNS_PREFIX = "kmlib-";
@@ -33,6 +34,17 @@ export class NetNs {
     const ns = new NetNs(name);
     ns.ip(["link", "set", "lo", "up"]);
     return ns;
+  }
+
+  /** A handle on an existing namespace (created by another process); `close()` deletes it too. */
+  static open(name: string): NetNs {
+    if (!netnsExists(name)) throw new KmlibError(ErrorCode.NotFound, `no network namespace ${name}`);
+    return new NetNs(name);
+  }
+
+  /** The nsfs inode identifying this namespace (what /proc/PID/ns/net links to). */
+  get inode(): number {
+    return netnsInode(this.name)!;
   }
 
   /** Run `ip` inside this namespace. */
@@ -79,19 +91,75 @@ export function vethPair(a: NetNs, aDev: string, aAddr: string, b: NetNs, bDev: 
   b.ip(["link", "set", bDev, "up"]);
 }
 
-/** Delete `kmlib-*` namespaces left behind by crashed runs (optionally only those with a prefix). */
-export function cleanupStale(prefix = NETNS_PREFIX): string[] {
+/** Names of the named network namespaces (those under /run/netns), optionally only with a prefix. */
+export function listNetns(prefix = ""): string[] {
   const out = ip(["-j", "netns", "list"]).trim();
   const list = out ? (JSON.parse(out) as Array<{ name: string }>) : [];
+  return list.map((n) => n.name).filter((n) => n.startsWith(prefix));
+}
+
+export function netnsExists(name: string): boolean {
+  return netnsInode(name) !== undefined;
+}
+
+/** The nsfs inode of a named namespace, or undefined when it does not exist. */
+export function netnsInode(name: string): number | undefined {
+  try {
+    return statSync(`/run/netns/${name}`).ino;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Pids of every process whose network namespace is one of `inodes`, found through
+ * /proc/PID/ns/net. Unlike `ip netns pids` this also finds processes left in a namespace
+ * whose name was already deleted (the namespace lives on while a process holds it).
+ */
+export function pidsInNetns(inodes: Iterable<number>): number[] {
+  const want = new Set([...inodes].map((i) => `net:[${i}]`));
+  if (want.size === 0) return [];
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (want.has(readlinkSync(`/proc/${entry}/ns/net`))) pids.push(Number(entry));
+    } catch {
+      // exited meanwhile, or a kernel thread
+    }
+  }
+  return pids;
+}
+
+/** Kill (SIGKILL) every process inside a named namespace; returns their pids. */
+export function killNetnsPids(name: string): number[] {
+  const inode = netnsInode(name);
+  if (inode === undefined) return [];
+  const pids = pidsInNetns([inode]).filter((p) => p !== process.pid);
+  for (const pid of pids) {
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+  return pids;
+}
+
+/**
+ * Delete `kmlib-*` namespaces left behind by crashed runs (optionally only those with a prefix).
+ * With `killProcesses`, processes still inside each namespace are killed first, so nothing
+ * keeps running in a namespace that lost its name.
+ */
+export function cleanupStale(prefix = NETNS_PREFIX, opts: { killProcesses?: boolean } = {}): string[] {
   const gone: string[] = [];
-  for (const { name } of list) {
-    if (name.startsWith(prefix)) {
-      try {
-        ip(["netns", "del", name]);
-        gone.push(name);
-      } catch {
-        // raced with its owner
-      }
+  for (const name of listNetns(prefix)) {
+    if (opts.killProcesses) killNetnsPids(name);
+    try {
+      ip(["netns", "del", name]);
+      gone.push(name);
+    } catch {
+      // raced with its owner
     }
   }
   return gone;

@@ -1,0 +1,16 @@
+/**
+ * @module bpf
+ * The eBPF toolkit, flat: the instruction set and assembler (pure), and the kernel side
+ * (programs, maps, ring buffers, links, pinning, test-run, object info) over the one FFI
+ * module `bpf/sys`.
+ */
+export * from "./asm/index.ts";
+export * from "./types.ts";
+export * from "./errors.ts";
+export { FdObject } from "./fd.ts";
+export * from "./info.ts";
+export * from "./prog.ts";
+export * from "./test-run.ts";
+export * from "./pin.ts";
+export { bpfSys, useBpfSys, FakeBpfSys, errnoName, errnoMessage } from "./sys/index.ts";
+export type { BpfSys } from "./sys/index.ts";

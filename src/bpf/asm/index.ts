@@ -9,3 +9,6 @@ export * from "./helper.ts";
 export * from "./instruction.ts";
 export * from "./dsl.ts";
 export * from "./assembler.ts";
+export * from "./classify.ts";
+export * from "./format.ts";
+export * from "./disasm.ts";

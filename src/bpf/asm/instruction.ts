@@ -117,6 +117,32 @@ export function decode(bytes: Uint8Array): Instruction[] {
   return out;
 }
 
+/**
+ * Decode the one instruction at byte `offset`, never throwing: `size` is how many bytes it
+ * takes (16 for `lddw`), and `problem` says why there is no instruction there (a register that
+ * does not exist, an `lddw` whose second half is not blank: 8 bytes; too few bytes left: 1
+ * byte, which is how far llvm-objdump moves on). Fields are not checked further here;
+ * `classify` does that.
+ */
+export function decodeAt(bytes: Uint8Array, offset: number): { ins?: Instruction; size: number; problem?: string } {
+  const left = bytes.length - offset;
+  if (left < 8) return { size: 1, problem: `only ${left} bytes left` };
+  const dv = new DataView(bytes.buffer, bytes.byteOffset + offset, left);
+  const op = dv.getUint8(0);
+  const dst = dv.getUint8(1) & 0x0f;
+  const src = dv.getUint8(1) >> 4;
+  if (dst > 10) return { size: 8, problem: `dst register ${dst}` };
+  const off = dv.getInt16(2, true);
+  const imm = dv.getInt32(4, true);
+  if (op !== OP_LDDW) return { ins: { op, dst: dst as Register, src, off, imm }, size: 8 };
+  if (left < 16) return { size: 1, problem: "lddw truncated" };
+  if (dv.getUint8(8) !== 0 || dv.getUint8(9) !== 0 || dv.getInt16(10, true) !== 0) {
+    return { size: 8, problem: "lddw second half must be zero but for its immediate" };
+  }
+  const imm64 = BigInt.asIntN(64, (BigInt(dv.getUint32(12, true)) << 32n) | BigInt(dv.getUint32(4, true)));
+  return { ins: { op, dst: dst as Register, src, off, imm, imm64 }, size: 16 };
+}
+
 /** True for instructions whose `off` (or `imm` for gotol / local call) is a branch target. */
 export function isBranch(ins: Instruction): boolean {
   const cls = classOf(ins.op);

@@ -1,0 +1,191 @@
+/**
+ * @module bpf/asm/classify
+ * What an instruction means, decided once from its fields: a discriminated union that the
+ * validator, the disassembler, the listing and the DSL lifter all switch over. The rules are
+ * the kernel's (Documentation/bpf/standardization/instruction-set.rst and its opcode
+ * registry, RFC 9669), checked against what the verifier accepts: every field the ISA does
+ * not use must be zero ("reserved"), and anything else is an invalid encoding.
+ */
+import { ErrorCode, KmlibError } from "../../errors.ts";
+import { type Instruction, slots } from "./instruction.ts";
+import { AluOp, AtomicOp, Class, JumpOp, Mode, OP_LDDW, PseudoCall, Source, classOf, sizeOf, type Size } from "./opcode.ts";
+
+export type AluName = "add" | "sub" | "mul" | "div" | "or" | "and" | "lsh" | "rsh" | "mod" | "xor" | "arsh";
+export type CondName = "jeq" | "jgt" | "jge" | "jset" | "jne" | "jsgt" | "jsge" | "jlt" | "jle" | "jslt" | "jsle";
+export type AtomicName = "add" | "or" | "and" | "xor" | "xchg" | "cmpxchg";
+export type Operand = "imm" | "reg";
+
+/** The meaning of one instruction; `wide` is true for 64-bit (ALU64/JMP) forms. */
+export type InsnKind =
+  | { readonly kind: "alu"; readonly wide: boolean; readonly op: AluName; readonly operand: Operand; readonly signed: boolean }
+  | { readonly kind: "neg"; readonly wide: boolean }
+  | { readonly kind: "mov"; readonly wide: boolean; readonly operand: Operand }
+  | { readonly kind: "movsx"; readonly wide: boolean; readonly bits: 8 | 16 | 32 }
+  | { readonly kind: "end"; readonly order: "le" | "be" | "swap"; readonly bits: 16 | 32 | 64 }
+  | { readonly kind: "ja" }
+  | { readonly kind: "gotol" }
+  | { readonly kind: "jcond"; readonly wide: boolean; readonly op: CondName; readonly operand: Operand }
+  | { readonly kind: "call"; readonly target: "helper" | "local" | "kfunc" }
+  | { readonly kind: "exit" }
+  | { readonly kind: "lddw"; readonly pseudo: number }
+  | { readonly kind: "ldabs"; readonly size: Size }
+  | { readonly kind: "ldind"; readonly size: Size }
+  | { readonly kind: "ldx"; readonly size: Size; readonly signed: boolean }
+  | { readonly kind: "st"; readonly size: Size }
+  | { readonly kind: "stx"; readonly size: Size }
+  | { readonly kind: "atomic"; readonly size: "W" | "DW"; readonly op: AtomicName; readonly fetch: boolean };
+
+export type Classified = InsnKind | { readonly kind: "invalid"; readonly reason: string };
+
+const aluNames = new Map<number, AluName>([
+  [AluOp.ADD, "add"], [AluOp.SUB, "sub"], [AluOp.MUL, "mul"], [AluOp.DIV, "div"], [AluOp.OR, "or"], [AluOp.AND, "and"],
+  [AluOp.LSH, "lsh"], [AluOp.RSH, "rsh"], [AluOp.MOD, "mod"], [AluOp.XOR, "xor"], [AluOp.ARSH, "arsh"],
+]);
+const condNames = new Map<number, CondName>([
+  [JumpOp.JEQ, "jeq"], [JumpOp.JGT, "jgt"], [JumpOp.JGE, "jge"], [JumpOp.JSET, "jset"], [JumpOp.JNE, "jne"], [JumpOp.JSGT, "jsgt"],
+  [JumpOp.JSGE, "jsge"], [JumpOp.JLT, "jlt"], [JumpOp.JLE, "jle"], [JumpOp.JSLT, "jslt"], [JumpOp.JSLE, "jsle"],
+]);
+const atomicNames = new Map<number, [AtomicName, boolean]>([
+  [AtomicOp.ADD, ["add", false]], [AtomicOp.ADD | AtomicOp.FETCH, ["add", true]],
+  [AtomicOp.OR, ["or", false]], [AtomicOp.OR | AtomicOp.FETCH, ["or", true]],
+  [AtomicOp.AND, ["and", false]], [AtomicOp.AND | AtomicOp.FETCH, ["and", true]],
+  [AtomicOp.XOR, ["xor", false]], [AtomicOp.XOR | AtomicOp.FETCH, ["xor", true]],
+  [AtomicOp.XCHG, ["xchg", true]], [AtomicOp.CMPXCHG, ["cmpxchg", true]],
+]);
+
+/** The number of pseudo sources `lddw` knows (BPF_PSEUDO_MAP_FD .. BPF_PSEUDO_MAP_IDX_VALUE). */
+const LDDW_PSEUDO_MAX = 6;
+
+const hex = (v: number) => `0x${v.toString(16)}`;
+
+/**
+ * Classify an instruction, or say why its encoding is invalid. Register numbers above 10,
+ * unknown opcodes, non-zero reserved fields and bad widths are all "invalid".
+ */
+export function classify(ins: Instruction): Classified {
+  const bad = (reason: string): Classified => ({ kind: "invalid", reason: `${reason} (opcode ${hex(ins.op)})` });
+  const { op, dst, src, off, imm } = ins;
+  if (dst > 10) return bad(`dst register r${dst} does not exist`);
+  const cls = classOf(op);
+  switch (cls) {
+    case Class.ALU:
+    case Class.ALU64: {
+      const wide = cls === Class.ALU64;
+      const code = op & 0xf0;
+      const operand: Operand = (op & Source.X) === Source.X ? "reg" : "imm";
+      if (code === AluOp.END) {
+        if (src !== 0 || off !== 0) return bad("byte swap with non-zero src or offset");
+        if (imm !== 16 && imm !== 32 && imm !== 64) return bad(`byte swap width ${imm} (must be 16, 32 or 64)`);
+        if (wide && operand === "reg") return bad("ALU64 byte swap must use source bit 0 (bswap)");
+        return { kind: "end", order: wide ? "swap" : operand === "reg" ? "be" : "le", bits: imm };
+      }
+      if (code === AluOp.NEG) {
+        if (operand !== "imm" || src !== 0 || off !== 0 || imm !== 0) return bad("neg uses reserved fields");
+        return { kind: "neg", wide };
+      }
+      if (operand === "imm" && src !== 0) return bad(`src register r${src} with an immediate operand`);
+      if (operand === "reg" && imm !== 0) return bad(`immediate ${imm} with a register operand`);
+      if (operand === "reg" && src > 10) return bad(`src register r${src} does not exist`);
+      if (code === AluOp.MOV) {
+        if (off === 0) return { kind: "mov", wide, operand };
+        if (operand === "reg" && (off === 8 || off === 16 || (wide && off === 32))) return { kind: "movsx", wide, bits: off };
+        return bad(`mov with offset ${off}`);
+      }
+      const name = aluNames.get(code);
+      if (name === undefined) return bad("unknown ALU operation");
+      if ((code === AluOp.DIV || code === AluOp.MOD) && off === 1) return { kind: "alu", wide, op: name, operand, signed: true };
+      if (off !== 0) return bad(`${name} with offset ${off}`);
+      return { kind: "alu", wide, op: name, operand, signed: false };
+    }
+    case Class.JMP:
+    case Class.JMP32: {
+      const wide = cls === Class.JMP;
+      const code = op & 0xf0;
+      const operand: Operand = (op & Source.X) === Source.X ? "reg" : "imm";
+      if (code === JumpOp.JA) {
+        if (operand !== "imm" || src !== 0 || dst !== 0) return bad("goto uses reserved fields");
+        if (wide) return imm === 0 ? { kind: "ja" } : bad("goto with a non-zero immediate");
+        return off === 0 ? { kind: "gotol" } : bad("gotol with a non-zero offset");
+      }
+      if (code === JumpOp.CALL) {
+        if (!wide) return bad("call in the JMP32 class");
+        if (operand !== "imm" || dst !== 0) return bad("call uses reserved fields");
+        const target = src === PseudoCall.HELPER ? "helper" : src === PseudoCall.CALL ? "local" : src === PseudoCall.KFUNC ? "kfunc" : undefined;
+        if (target === undefined) return bad(`call with unknown pseudo source ${src}`);
+        // The kernel lets a kfunc call carry the fd_array index of its module's BTF in `off`.
+        if (off !== 0 && target !== "kfunc") return bad("call with a non-zero offset");
+        return { kind: "call", target };
+      }
+      if (code === JumpOp.EXIT) {
+        if (!wide) return bad("exit in the JMP32 class");
+        if (operand !== "imm" || dst !== 0 || src !== 0 || off !== 0 || imm !== 0) return bad("exit uses reserved fields");
+        return { kind: "exit" };
+      }
+      const name = condNames.get(code);
+      if (name === undefined) return bad("unknown jump operation");
+      if (operand === "imm" && src !== 0) return bad(`src register r${src} with an immediate operand`);
+      if (operand === "reg" && imm !== 0) return bad(`immediate ${imm} with a register operand`);
+      if (operand === "reg" && src > 10) return bad(`src register r${src} does not exist`);
+      return { kind: "jcond", wide, op: name, operand };
+    }
+    case Class.LD: {
+      const mode = op & 0xe0;
+      if (op === OP_LDDW) {
+        if (off !== 0) return bad("lddw with a non-zero offset");
+        if (src > LDDW_PSEUDO_MAX) return bad(`lddw with unknown pseudo source ${src}`);
+        return { kind: "lddw", pseudo: src };
+      }
+      const size = sizeOf(op);
+      if ((mode === Mode.ABS || mode === Mode.IND) && size !== "DW") {
+        if (dst !== 0 || off !== 0) return bad("legacy packet load uses reserved fields");
+        if (mode === Mode.ABS) return src === 0 ? { kind: "ldabs", size } : bad("ld_abs with a non-zero src");
+        return src <= 10 ? { kind: "ldind", size } : bad(`src register r${src} does not exist`);
+      }
+      return bad("unknown LD instruction");
+    }
+    case Class.LDX: {
+      const mode = op & 0xe0;
+      const size = sizeOf(op);
+      if (mode !== Mode.MEM && !(mode === Mode.MEMSX && size !== "DW")) return bad("unknown LDX mode");
+      if (imm !== 0) return bad("load with a non-zero immediate");
+      if (src > 10) return bad(`src register r${src} does not exist`);
+      return { kind: "ldx", size, signed: mode === Mode.MEMSX };
+    }
+    case Class.ST: {
+      if ((op & 0xe0) !== Mode.MEM) return bad("unknown ST mode");
+      if (src !== 0) return bad("store of an immediate with a non-zero src");
+      return { kind: "st", size: sizeOf(op) };
+    }
+    case Class.STX: {
+      const mode = op & 0xe0;
+      const size = sizeOf(op);
+      if (src > 10) return bad(`src register r${src} does not exist`);
+      if (mode === Mode.MEM) return imm === 0 ? { kind: "stx", size } : bad("store with a non-zero immediate");
+      if (mode !== Mode.ATOMIC) return bad("unknown STX mode");
+      if (size !== "W" && size !== "DW") return bad(`atomic operation of size ${size}`);
+      const a = atomicNames.get(imm);
+      if (a === undefined) return bad(`unknown atomic operation ${hex(imm)}`);
+      return { kind: "atomic", size, op: a[0], fetch: a[1] };
+    }
+  }
+  return bad("unknown class");
+}
+
+/** Why the encoding of `ins` is invalid, or undefined when it is valid. */
+export function encodingProblem(ins: Instruction): string | undefined {
+  const c = classify(ins);
+  return c.kind === "invalid" ? c.reason : undefined;
+}
+
+/**
+ * Check every instruction of a decoded program. Throws `KMLIB_INVALID_ENCODING` naming the
+ * slot (8-byte unit) of the first invalid one.
+ */
+export function checkEncoding(insns: readonly Instruction[]): void {
+  let slot = 0;
+  for (const ins of insns) {
+    const why = encodingProblem(ins);
+    if (why !== undefined) throw new KmlibError(ErrorCode.InvalidEncoding, `invalid encoding at slot ${slot}: ${why}`);
+    slot += slots(ins);
+  }
+}

@@ -170,7 +170,7 @@ function lowerMlp(m: MlpModel, quant: readonly FeatureQuant[], data: Dataset | u
   const maxAct = m.layers.map(() => 0);
   if (data) {
     for (let r = 0; r < data.nRows; r++) {
-      let a = new Float64Array(F);
+      let a: Float64Array = new Float64Array(F);
       for (let j = 0; j < F; j++) a[j] = Math.min(m.inputClip, Math.max(-m.inputClip, (data.x[r * F + j]! - mean[j]!) / std[j]!));
       m.layers.forEach((layer, l) => {
         a = denseForward(layer, a);

@@ -6,7 +6,7 @@
  * KMLIB_INVALID_MODEL and name the offending field (`trees[3].left[7]`).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
-import { INT32_MAX, INT32_MIN, IR_FORMAT, IR_VERSION, MLP_ACT_MAX, type IrModel, type IrTree } from "./types.ts";
+import { INT32_MAX, INT32_MIN, IR_FORMAT, IR_VERSION, MLP_ACT_MAX, type IrModel } from "./types.ts";
 
 const I64_MAX = 2n ** 63n - 1n;
 const I64_MIN = -(2n ** 63n);

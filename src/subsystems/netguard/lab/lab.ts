@@ -13,7 +13,7 @@ import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { NetNs, listNetns, netnsExists, netnsInode, pidsInNetns } from "../../../net/netns.ts";
 import { hostsOf, labPrefix, namespacesOf, planLab, findHost, type HostPlan, type LabOptions, type LabPlan } from "./topology.ts";
 import { isAlive, killSync, type ProcRef } from "./procs.ts";
-import { readState, removeState, stateDir, writeState, type LabState } from "./state.ts";
+import { readState, recordedTags, removeState, stateDir, writeState, type LabState } from "./state.ts";
 import { startServices } from "./services.ts";
 import { installExitHandlers, uninstallExitHandlers } from "./exit-handlers.ts";
 
@@ -219,10 +219,27 @@ function removeNamespaces(prefix: string, recordedInodes: number[]): { namespace
  * started by this process, another one, or a process that crashed.
  */
 export function labDown(tag?: string): TeardownReport {
-  const state = readState(tag);
-  if (state) return teardown(state);
+  const tags = tag === undefined ? recordedTags() : [tag];
+  const report: TeardownReport = { namespaces: [], killed: [], workDir: undefined };
+  for (const t of tags) {
+    let state: LabState | undefined;
+    try {
+      state = readState(t);
+    } catch {
+      // unreadable state: the namespace sweep below still finds the lab's processes
+      removeState(t);
+    }
+    if (!state) continue;
+    const r = teardown(state);
+    report.namespaces.push(...r.namespaces);
+    report.killed.push(...r.killed);
+    if (t === tag) report.workDir = r.workDir;
+  }
+  // whatever no state file accounts for (a crash before the first write, a lost /run)
   const r = removeNamespaces(labPrefix(tag), []);
-  return { ...r, workDir: undefined };
+  report.namespaces.push(...r.namespaces);
+  report.killed.push(...r.killed);
+  return report;
 }
 
 export interface LabStatus {

@@ -5,7 +5,7 @@
  * down. Lives in /run/kmlib (tmpfs: gone after a reboot, like the namespaces) or, when that
  * is not writable, in the OS temp dir.
  */
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, accessSync, constants } from "node:fs";
+import { mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync, accessSync, constants } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
@@ -84,4 +84,14 @@ export function readState(tag: string | undefined): LabState | undefined {
 
 export function removeState(tag: string | undefined): void {
   rmSync(statePath(tag), { force: true });
+}
+
+/** Tags of every recorded lab (`undefined` is the untagged one). */
+export function recordedTags(): Array<string | undefined> {
+  const tags: Array<string | undefined> = [];
+  for (const f of readdirSync(stateDir())) {
+    const m = /^lab(?:-([a-z0-9]+))?\.json$/.exec(f);
+    if (m) tags.push(m[1]);
+  }
+  return tags;
 }

@@ -12,5 +12,8 @@ export * from "./info.ts";
 export * from "./prog.ts";
 export * from "./test-run.ts";
 export * from "./pin.ts";
+export * from "./codec.ts";
+export * from "./map.ts";
+export * from "./typed-map.ts";
 export { bpfSys, useBpfSys, FakeBpfSys, errnoName, errnoMessage } from "./sys/index.ts";
 export type { BpfSys } from "./sys/index.ts";

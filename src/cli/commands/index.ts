@@ -3,5 +3,6 @@
  * Every command group of the `kmlib` CLI. Add one line per group.
  */
 import type { Command } from "commander";
+import { register as lab } from "./lab.ts";
 
-export const commands: Array<(program: Command) => void> = [];
+export const commands: Array<(program: Command) => void> = [lab];

@@ -6,6 +6,7 @@
  * The result carries the ground truth: per source address → label, and per run → kind and
  * time window, so flow records can be labelled afterwards.
  */
+import { setMaxListeners } from "node:events";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import type { Lab } from "./lab.ts";
 import { groundTruth, type GroundTruth } from "./ground-truth.ts";
@@ -77,8 +78,22 @@ export function validateScenario(s: Scenario, plan: LabPlan): void {
   }
 }
 
-export async function runScenario(lab: Lab, scenario: Scenario, opts: RunScenarioOptions = {}): Promise<ScenarioResult> {
+export async function runScenario(lab: Lab, scenario: Scenario, options: RunScenarioOptions = {}): Promise<ScenarioResult> {
   validateScenario(scenario, lab.plan);
+  // one inner signal shared by every generator (many listeners), following the caller's
+  const inner = new AbortController();
+  setMaxListeners(0, inner.signal);
+  const abort = (): void => inner.abort();
+  if (options.signal?.aborted) inner.abort();
+  options.signal?.addEventListener("abort", abort, { once: true });
+  try {
+    return await run(lab, scenario, { ...options, signal: inner.signal });
+  } finally {
+    options.signal?.removeEventListener("abort", abort);
+  }
+}
+
+async function run(lab: Lab, scenario: Scenario, opts: RunScenarioOptions): Promise<ScenarioResult> {
   const runs: TrafficRun[] = [];
   const phases: PhaseResult[] = [];
   for (const [index, phase] of scenario.phases.entries()) {

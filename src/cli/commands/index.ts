@@ -4,5 +4,6 @@
  */
 import type { Command } from "commander";
 import { register as lab } from "./lab.ts";
+import { register as ml } from "./ml.ts";
 
-export const commands: Array<(program: Command) => void> = [lab];
+export const commands: Array<(program: Command) => void> = [lab, ml];

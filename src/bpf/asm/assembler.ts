@@ -3,12 +3,14 @@
  * Turns a list of instructions and labels into a resolved program: label references become
  * jump/call offsets counted in 8-byte slots (`lddw` takes two), map references are listed
  * for the loader to patch. Errors name the instruction: an unknown or duplicate label, a
- * jump that does not fit its 16-bit field (use `JaLong` for long unconditional jumps).
+ * jump that does not fit its 16-bit field (use `JaLong` for long unconditional jumps), an
+ * instruction whose encoding the ISA does not allow (see `classify`).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { type Instruction, encode, slots, validate } from "./instruction.ts";
 import { type AsmItem, isLabel } from "./dsl.ts";
-import { Class, JumpOp, classOf, jumpOpOf } from "./opcode.ts";
+import { Class, JumpOp, OP_LDDW, PseudoLd, classOf, jumpOpOf } from "./opcode.ts";
+import { encodingProblem } from "./classify.ts";
 
 /** A place where the loader must write a map's file descriptor. */
 export interface MapRelocation {
@@ -63,6 +65,8 @@ export function assemble(input: AsmInput): Assembled {
     const symbol = it.symbol ?? pending[0];
     pending = [];
     validate(it, insns.length);
+    const problem = encodingProblem(it);
+    if (problem !== undefined) throw new KmlibError(ErrorCode.InvalidInstruction, `${describe(insns.length, it)}: invalid instruction: ${problem}`);
     insns.push(symbol === undefined ? it : { ...it, symbol });
     slotOf.push(slot);
     slot += slots(it);
@@ -80,6 +84,8 @@ export function assemble(input: AsmInput): Assembled {
     const delta = target - (slotOf[i]! + 1);
     const cls = classOf(ins.op);
     const jop = jumpOpOf(ins.op);
+    // A function address (lddw with BPF_PSEUDO_FUNC) is relative like a call.
+    if (ins.op === OP_LDDW && ins.src === PseudoLd.FUNC) return { ...ins, imm: delta, imm64: BigInt(delta >>> 0) };
     const inImm = (cls === Class.JMP32 && jop === JumpOp.JA) || jop === JumpOp.CALL;
     if (inImm) return { ...ins, imm: delta };
     if (delta < -32768 || delta > 32767) {

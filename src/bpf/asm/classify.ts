@@ -8,7 +8,7 @@
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { type Instruction, slots } from "./instruction.ts";
-import { AluOp, AtomicOp, Class, JumpOp, Mode, OP_LDDW, PseudoCall, Source, classOf, sizeOf, type Size } from "./opcode.ts";
+import { AluOp, AtomicOp, Class, JumpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, Source, classOf, sizeOf, type Size } from "./opcode.ts";
 
 export type AluName = "add" | "sub" | "mul" | "div" | "or" | "and" | "lsh" | "rsh" | "mod" | "xor" | "arsh";
 export type CondName = "jeq" | "jgt" | "jge" | "jset" | "jne" | "jsgt" | "jsge" | "jlt" | "jle" | "jslt" | "jsle";
@@ -133,6 +133,11 @@ export function classify(ins: Instruction): Classified {
       if (op === OP_LDDW) {
         if (off !== 0) return bad("lddw with a non-zero offset");
         if (src > LDDW_PSEUDO_MAX) return bad(`lddw with unknown pseudo source ${src}`);
+        // The verifier refuses a second immediate where the pseudo source has no use for it.
+        const next = BigInt.asIntN(64, ins.imm64 ?? BigInt(imm)) >> 32n;
+        if (next !== 0n && (src === PseudoLd.MAP_FD || src === PseudoLd.BTF_ID || src === PseudoLd.MAP_IDX)) {
+          return bad(`lddw with pseudo source ${src} and a non-zero second immediate`);
+        }
         return { kind: "lddw", pseudo: src };
       }
       const size = sizeOf(op);

@@ -98,8 +98,11 @@ export const JaLong = (target: string): Instruction => ({ ...insn(J32 | JumpOp.J
 export const Call = (helper: number): Instruction => insn(J64 | JumpOp.CALL, 0, PseudoCall.HELPER, 0, helper);
 /** bpf-to-bpf call of the subprogram starting at `target`. */
 export const CallLocal = (target: string): Instruction => ({ ...insn(J64 | JumpOp.CALL, 0, PseudoCall.CALL, 0, 0), ref: target });
-/** Call a kernel function by BTF id. */
-export const CallKfunc = (btfId: number): Instruction => insn(J64 | JumpOp.CALL, 0, PseudoCall.KFUNC, 0, btfId);
+/**
+ * Call a kernel function by BTF id; a kfunc of a module names its BTF by `btfFdIndex`, the
+ * index of that BTF's fd in the fd_array given at load time (0: vmlinux).
+ */
+export const CallKfunc = (btfId: number, btfFdIndex = 0): Instruction => insn(J64 | JumpOp.CALL, 0, PseudoCall.KFUNC, btfFdIndex, btfId);
 export const Exit = (): Instruction => insn(J64 | JumpOp.EXIT, 0, 0, 0, 0);
 /** r0 = value; exit */
 export const Return = (value?: number): Instruction[] => (value === undefined ? [Exit()] : [Mov.imm(0, value), Exit()]);
@@ -157,3 +160,20 @@ export const LoadMapValue = (dst: Register, map: string, offset: number): Instru
   imm64: BigInt(offset) << 32n,
   mapRef: map,
 });
+
+const pseudoLoad = (dst: Register, src: number, imm: number, next = 0): Instruction => {
+  const lo = Number(BigInt.asIntN(32, BigInt(imm)));
+  return { op: OP_LDDW, dst, src, off: 0, imm: lo, imm64: BigInt.asIntN(64, (BigInt(next >>> 0) << 32n) | BigInt(imm >>> 0)) };
+};
+/** dst = pointer to the map whose fd is `fd` (already open; no relocation). */
+export const LoadMapFd = (dst: Register, fd: number): Instruction => pseudoLoad(dst, PseudoLd.MAP_FD, fd);
+/** dst = pointer into the value of the array map with fd `fd`, at byte `offset`. */
+export const LoadMapFdValue = (dst: Register, fd: number, offset: number): Instruction => pseudoLoad(dst, PseudoLd.MAP_VALUE, fd, offset);
+/** dst = address of the kernel variable with BTF id `btfId` (a ksym). */
+export const LoadBtfId = (dst: Register, btfId: number): Instruction => pseudoLoad(dst, PseudoLd.BTF_ID, btfId);
+/** dst = pointer to the map at index `idx` of the fd_array passed at load time. */
+export const LoadMapIdx = (dst: Register, idx: number): Instruction => pseudoLoad(dst, PseudoLd.MAP_IDX, idx);
+/** dst = pointer into the value of the map at fd_array index `idx`, at byte `offset`. */
+export const LoadMapIdxValue = (dst: Register, idx: number, offset: number): Instruction => pseudoLoad(dst, PseudoLd.MAP_IDX_VALUE, idx, offset);
+/** dst = address of the subprogram at `target` (for callbacks such as bpf_loop). */
+export const LoadFunc = (dst: Register, target: string): Instruction => ({ ...pseudoLoad(dst, PseudoLd.FUNC, 0), ref: target });

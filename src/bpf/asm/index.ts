@@ -12,3 +12,5 @@ export * from "./assembler.ts";
 export * from "./classify.ts";
 export * from "./format.ts";
 export * from "./disasm.ts";
+export * from "./lift.ts";
+export * from "./listing.ts";

@@ -156,7 +156,7 @@ export function register(program: Command): void {
         ds = await load(o, ir.featureNames);
       } catch (e) {
         if (e instanceof KmlibError && /no column/.test(e.message)) {
-          throw new KmlibError(ErrorCode.InvalidArgument, `feature count mismatch: the model needs ${ir.nFeatures} features (${ir.featureNames.join(", ")}); ${e.message}`, { cause: e });
+          throw new KmlibError(ErrorCode.InvalidArgument, `feature count mismatch: the model needs ${ir.nFeatures} features the dataset does not all have (see kmlib inspect --json); ${e.message}`, { cause: e });
         }
         throw e;
       }

@@ -15,5 +15,7 @@ export * from "./pin.ts";
 export * from "./codec.ts";
 export * from "./map.ts";
 export * from "./typed-map.ts";
+export * from "./ringbuf.ts";
+export * from "./ringbuf-producer.ts";
 export { bpfSys, useBpfSys, FakeBpfSys, errnoName, errnoMessage } from "./sys/index.ts";
 export type { BpfSys } from "./sys/index.ts";

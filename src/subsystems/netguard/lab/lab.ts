@@ -8,12 +8,13 @@
  */
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
+import { tmpdir } from "node:os";
 import type { ChildProcess } from "node:child_process";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { NetNs, listNetns, netnsExists, netnsInode, pidsInNetns } from "../../../net/netns.ts";
 import { hostsOf, labPrefix, namespacesOf, planLab, findHost, type HostPlan, type LabOptions, type LabPlan } from "./topology.ts";
 import { isAlive, killSync, type ProcRef } from "./procs.ts";
-import { readState, recordedTags, removeState, stateDir, writeState, type LabState } from "./state.ts";
+import { readState, recordedTags, removeState, writeState, type LabState } from "./state.ts";
 import { startServices } from "./services.ts";
 import { installExitHandlers, uninstallExitHandlers } from "./exit-handlers.ts";
 
@@ -69,7 +70,8 @@ export class Lab {
     const plan = planLab(opts);
     labDown(plan.tag);
     const persistent = opts.persistent ?? false;
-    const workDir = mkdtempSync(join(stateDir(), `lab-work${plan.tag ? `-${plan.tag}` : ""}-`));
+    // in the OS temp dir (world-traversable) since nginx workers run as nobody
+    const workDir = mkdtempSync(join(tmpdir(), `kmlib-lab-work${plan.tag ? `-${plan.tag}` : ""}-`));
     const state: LabState = {
       version: 1,
       plan,

@@ -95,6 +95,8 @@ function liftOne(ins: Instruction, k: InsnKind, target: string | undefined): [In
       const hi = Number(BigInt.asUintN(32, v >> 32n));
       switch (k.pseudo) {
         case PseudoLd.NONE:
+          // A map relocation in an object: what a loader turns into a map pointer load.
+          if (ins.mapRef !== undefined) return [dsl.LoadMapPtr(dst, ins.mapRef), `LoadMapPtr(${R(dst)}, ${q(ins.mapRef)})`];
           return [dsl.LoadImm64(dst, v), `LoadImm64(${R(dst)}, ${v}n)`];
         case PseudoLd.MAP_FD:
           if (ins.mapRef !== undefined) return [dsl.LoadMapPtr(dst, ins.mapRef), `LoadMapPtr(${R(dst)}, ${q(ins.mapRef)})`];
@@ -137,6 +139,15 @@ function liftOne(ins: Instruction, k: InsnKind, target: string | undefined): [In
   }
 }
 
+export interface LiftOptions {
+  /**
+   * Labels for instructions whose target lies outside these instructions, by instruction
+   * index: in an unlinked object a bpf-to-bpf call is `call -1` plus a relocation naming
+   * the function, which becomes `CallLocal("that_function")`.
+   */
+  readonly externalRefs?: ReadonlyMap<number, string>;
+}
+
 /** Where a branch, local call or function address points, as a slot; undefined otherwise. */
 function targetSlot(ins: Instruction, k: InsnKind, slot: number): number | undefined {
   switch (k.kind) {
@@ -159,7 +170,7 @@ function targetSlot(ins: Instruction, k: InsnKind, slot: number): number | undef
  * `symbol`). Throws `KMLIB_INVALID_ENCODING` for an invalid instruction and
  * `KMLIB_JUMP_OUT_OF_RANGE` for a branch that leaves the program or lands inside an `lddw`.
  */
-export function lift(insns: readonly Instruction[]): Lifted {
+export function lift(insns: readonly Instruction[], options: LiftOptions = {}): Lifted {
   const starts = new Map<number, number>();
   const kinds: InsnKind[] = [];
   let slot = 0;
@@ -175,7 +186,7 @@ export function lift(insns: readonly Instruction[]): Lifted {
   const targets: (number | undefined)[] = [];
   slot = 0;
   insns.forEach((ins, i) => {
-    const t = targetSlot(ins, kinds[i]!, slot);
+    const t = options.externalRefs?.has(i) ? undefined : targetSlot(ins, kinds[i]!, slot);
     targets.push(t);
     if (t !== undefined) {
       const at = starts.get(t);
@@ -196,7 +207,8 @@ export function lift(insns: readonly Instruction[]): Lifted {
       lines.push(`label(${q(name)}),`);
     }
     const t = targets[i];
-    const [item, text] = liftOne(ins, kinds[i]!, t === undefined ? undefined : labelAt.get(starts.get(t)!));
+    const ref = options.externalRefs?.get(i) ?? (t === undefined ? undefined : labelAt.get(starts.get(t)!));
+    const [item, text] = liftOne(ins, kinds[i]!, ref);
     items.push(item);
     lines.push(`${text},`);
     slot += slots(ins);

@@ -23,12 +23,15 @@ const condNames: Record<CondName, string> = {
 };
 const cap = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
-/** One instruction in the cilium-like form, e.g. `LdXMemW dst: r2 src: r1 off: 4`. */
-export function describeInstruction(ins: Instruction): string {
+/**
+ * One instruction in the cilium-like form, e.g. `LdXMemW dst: r2 src: r1 off: 4`.
+ * `target` names what a branch or local call goes to (default: the instruction's `ref`).
+ */
+export function describeInstruction(ins: Instruction, target = ins.ref): string {
   const k = classify(ins);
   const { dst, src, off, imm } = ins;
   const w = (wide: boolean) => (wide ? "" : "32");
-  const ref = ins.ref === undefined ? "" : ` <${ins.ref}>`;
+  const ref = target === undefined ? "" : ` <${target}>`;
   switch (k.kind) {
     case "invalid":
       return `Invalid op: 0x${ins.op.toString(16)} dst: r${dst} src: r${src} off: ${off} imm: ${imm} (${k.reason})`;
@@ -75,7 +78,7 @@ export function describeInstruction(ins: Instruction): string {
         case PseudoLd.FUNC:
           return `LoadFunc dst: r${dst} imm: ${imm}${ref}`;
         default:
-          return `LdImmDW dst: r${dst} imm: ${v}`;
+          return `LdImmDW dst: r${dst} imm: ${v}${ins.mapRef === undefined ? "" : ` map: ${ins.mapRef}`}`;
       }
     }
     case "ldabs":
@@ -95,17 +98,34 @@ export function describeInstruction(ins: Instruction): string {
   }
 }
 
-/** A whole program, one instruction per line, numbered by slot, labels on their own line. */
-export function formatListing(insns: readonly Instruction[]): string {
+/** Slot a branch, local call or function address goes to (resolved offsets only). */
+function branchSlot(ins: Instruction, slot: number): number | undefined {
+  const k = classify(ins);
+  if (k.kind === "ja" || k.kind === "jcond") return slot + 1 + ins.off;
+  if (k.kind === "gotol" || (k.kind === "call" && k.target === "local") || (k.kind === "lddw" && k.pseudo === PseudoLd.FUNC)) return slot + 1 + ins.imm;
+  return undefined;
+}
+
+/**
+ * A whole program, one instruction per line, numbered by slot, symbols on their own line.
+ * Branches name their target's symbol (or `ref`); `targets` overrides that per instruction index.
+ */
+export function formatListing(insns: readonly Instruction[], targets?: ReadonlyMap<number, string>): string {
+  const symbolAt = new Map<number, string>();
   let total = 0;
-  for (const ins of insns) total += slots(ins);
+  for (const ins of insns) {
+    if (ins.symbol !== undefined) symbolAt.set(total, ins.symbol);
+    total += slots(ins);
+  }
   const width = String(Math.max(total - 1, 0)).length;
   const lines: string[] = [];
   let slot = 0;
-  for (const ins of insns) {
+  insns.forEach((ins, i) => {
     if (ins.symbol !== undefined) lines.push(`${ins.symbol}:`);
-    lines.push(`${" ".repeat(2)}${String(slot).padStart(width)}: ${describeInstruction(ins)}`);
+    const t = branchSlot(ins, slot);
+    const target = targets?.get(i) ?? ins.ref ?? (t === undefined ? undefined : symbolAt.get(t));
+    lines.push(`${" ".repeat(2)}${String(slot).padStart(width)}: ${describeInstruction(ins, target)}`);
     slot += slots(ins);
-  }
+  });
   return lines.join("\n") + "\n";
 }

@@ -6,6 +6,7 @@
  * `.rodata*`), a bpf-to-bpf call or function address, or something else.
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
+import { type Instruction, decode, slots } from "../asm/instruction.ts";
 import { EM_BPF, SHN_LORESERVE, SectionFlag, SectionType, SymbolType, bpfRelocName } from "./constants.ts";
 import { type ElfFile, type ElfSection, type ElfSymbol, readElf } from "./reader.ts";
 
@@ -36,6 +37,11 @@ export interface ProgramRelocation {
   readonly symbolSection?: string;
   readonly kind: RelocationKind;
   readonly addend?: bigint;
+  /**
+   * For calls and function addresses: the function called. Against a section symbol clang
+   * leaves the callee's place in `imm` (slot = imm + 1), as libbpf reads it.
+   */
+  readonly function?: string;
 }
 
 export interface ProgramSection {
@@ -89,9 +95,17 @@ export function programSections(elf: ElfFile): ProgramSection[] {
             else if (isDataSection(home.name)) kind = "data";
             else if (isExecutable(home)) kind = op === 0x85 ? "call" : "func";
           }
+          let fn: string | undefined;
+          if ((kind === "call" || kind === "func") && sym !== undefined) {
+            if (sym.type !== SymbolType.SECTION) fn = sym.name;
+            else if (r.offset + 8 <= sec.data.length) {
+              const at = Number(sym.value) + (new DataView(sec.data.buffer, sec.data.byteOffset + r.offset + 4, 4).getInt32(0, true) + 1) * 8;
+              fn = elf.symbols.find((f) => f.shndx === sym.shndx && f.type === SymbolType.FUNC && Number(f.value) === at)?.name;
+            }
+          }
           return {
             offset: r.offset, slot: Math.floor(r.offset / 8), type: r.type, typeName: bpfRelocName(r.type),
-            symbol: relocationTargetName(elf, sym), kind,
+            symbol: relocationTargetName(elf, sym), kind, ...(fn === undefined ? {} : { function: fn }),
             ...(home === undefined ? {} : { symbolSection: home.name }), ...(r.addend === undefined ? {} : { addend: r.addend }),
           };
         })
@@ -108,4 +122,38 @@ export function readBpfObject(bytes: Uint8Array): BpfObject {
   if (lic === undefined) return { elf, programs };
   const end = lic.data.indexOf(0);
   return { elf, programs, license: new TextDecoder().decode(end < 0 ? lic.data : lic.data.subarray(0, end)) };
+}
+
+export interface SectionInstructions {
+  /** The decoded instructions, each carrying the symbol that starts at it and the map it loads. */
+  readonly instructions: readonly Instruction[];
+  /** Relocated bpf-to-bpf calls and function addresses: instruction index to the function named. */
+  readonly externalRefs: ReadonlyMap<number, string>;
+}
+
+/**
+ * Decode a program section strictly (`KMLIB_INVALID_ENCODING` on bad bytes) and attach what
+ * the object knows: function symbols (preferred) or labels as `symbol`, map relocations as
+ * `mapRef`, and relocated calls as external references (see `lift`).
+ */
+export function sectionInstructions(p: ProgramSection): SectionInstructions {
+  const raw = decode(p.bytes);
+  const byOffset = new Map<number, ProgramSymbol>();
+  for (const s of p.symbols) {
+    const cur = byOffset.get(s.offset);
+    if (cur === undefined || (s.type === SymbolType.FUNC && cur.type !== SymbolType.FUNC)) byOffset.set(s.offset, s);
+  }
+  const relocs = new Map(p.relocations.map((r) => [r.offset, r]));
+  const externalRefs = new Map<number, string>();
+  let offset = 0;
+  const instructions = raw.map((ins, i) => {
+    const sym = byOffset.get(offset);
+    const r = relocs.get(offset);
+    offset += slots(ins) * 8;
+    let out: Instruction = sym === undefined ? ins : { ...ins, symbol: sym.name };
+    if (r?.kind === "map") out = { ...out, mapRef: r.symbol };
+    if (r?.kind === "call" || r?.kind === "func") externalRefs.set(i, r.function ?? r.symbol);
+    return out;
+  });
+  return { instructions, externalRefs };
 }

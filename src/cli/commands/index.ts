@@ -3,7 +3,8 @@
  * Every command group of the `kmlib` CLI. Add one line per group.
  */
 import type { Command } from "commander";
+import { register as bpf } from "./bpf.ts";
 import { register as lab } from "./lab.ts";
 import { register as ml } from "./ml.ts";
 
-export const commands: Array<(program: Command) => void> = [lab, ml];
+export const commands: Array<(program: Command) => void> = [bpf, lab, ml];

@@ -17,5 +17,6 @@ export * from "./map.ts";
 export * from "./typed-map.ts";
 export * from "./ringbuf.ts";
 export * from "./ringbuf-producer.ts";
+export * from "./link.ts";
 export { bpfSys, useBpfSys, FakeBpfSys, errnoName, errnoMessage } from "./sys/index.ts";
 export type { BpfSys } from "./sys/index.ts";

@@ -44,9 +44,12 @@ export function openPinned(path: string, sys: BpfSys = bpfSys(), flags = 0): num
   return check(`open pinned object ${p}`, sys.objGet(p, flags), ["bpf"]);
 }
 
-/** Remove a pin (the object lives on while something else holds it). */
+/**
+ * Remove a pin (the object lives on while something else holds it). A directory of pins
+ * is removed with everything under it. Absent paths are fine.
+ */
 export function unpin(path: string): void {
-  rmSync(pinPath(path), { force: true });
+  rmSync(pinPath(path), { force: true, recursive: true });
 }
 
 export type PinnedKind = "prog" | "map" | "link";

@@ -49,19 +49,22 @@ export function inNetns<T>(ns: string | undefined, fn: () => T, sys: BpfSys = bp
     throw new KmlibError(ErrorCode.NotFound, `no network namespace "${ns}" (${netnsPath(ns)})`, { cause: e });
   }
   const home = openSync("/proc/thread-self/ns/net", "r");
+  let back = 0;
+  let result: T;
   try {
     check(`enter network namespace "${ns}"`, sys.setns(target, CLONE_NEWNET), ["sys_admin"]);
     try {
-      return fn();
+      result = fn();
     } finally {
-      const back = sys.setns(home, CLONE_NEWNET);
-      // Staying in the wrong namespace would silently misdirect every later call.
-      if (back < 0) throw sysError("return to the original network namespace", back, ["sys_admin"]);
+      back = sys.setns(home, CLONE_NEWNET);
     }
   } finally {
     closeSync(home);
     closeSync(target);
   }
+  // Staying in the wrong namespace would silently misdirect every later call.
+  if (back < 0) throw sysError("return to the original network namespace", back, ["sys_admin"]);
+  return result;
 }
 
 function describeTarget(t: LinkTarget): string {

@@ -13,3 +13,4 @@ export * from "./feedback.ts";
 export * from "./stats.ts";
 export * from "./efficiency.ts";
 export * from "./controller.ts";
+export * from "./control.ts";

@@ -1,0 +1,225 @@
+/**
+ * @module agent/runner
+ * Runs one proxy: the agent's loop for one subsystem adapter. Each `tick` handles CLI requests,
+ * deploys the registry's active model when it changed, stores feedback and published datasets,
+ * reads efficiency, runs the mode controller and writes the resulting mode kernel-side, and
+ * publishes a status row. Heartbeats are separate (`heartbeat`) so the agent can send them more
+ * often than it evaluates. Every mode transition goes to the event log with its evidence.
+ */
+import { isKmlibError } from "../errors.ts";
+import { monotonicNs } from "../proxy/control.ts";
+import { ModeController, type Transition } from "../proxy/controller.ts";
+import { type EfficiencyCounters, estimate } from "../proxy/efficiency.ts";
+import { parseMode } from "../proxy/mode.ts";
+import type { SubsystemAdapter, SystemState } from "./adapter.ts";
+import type { ProxyConfig } from "./config.ts";
+import type { Logger } from "./log.ts";
+import type { Store } from "./store/index.ts";
+
+export interface RunnerOptions {
+  readonly adapter: SubsystemAdapter;
+  readonly store: Store;
+  readonly config: ProxyConfig;
+  readonly heartbeatTimeoutMs: number;
+  readonly logger: Logger;
+  readonly now?: () => number;
+  readonly nowNs?: () => bigint;
+}
+
+export interface ProxyStatus {
+  readonly proxy: string;
+  readonly adapter: string;
+  readonly lifecycle: string;
+  readonly mode: string;
+  readonly effectiveMode: string;
+  readonly fallback: string;
+  readonly pinned: boolean;
+  readonly modelVersion: number;
+  readonly activeVersion: number | null;
+  readonly heartbeatAgeMs: number;
+  readonly emergencyCauses: readonly string[];
+  readonly counters: EfficiencyCounters;
+  readonly efficiency: Record<string, { default: { rate: number; lo: number; hi: number; n: number }; model: { rate: number; lo: number; hi: number; n: number }; gain: { diff: number; lo: number; hi: number } }>;
+  readonly lastTransitions: readonly Transition[];
+  readonly feedbackStored: number;
+  readonly updatedAt: number;
+}
+
+export class ProxyRunner {
+  readonly adapter: SubsystemAdapter;
+  readonly store: Store;
+  readonly config: ProxyConfig;
+  readonly log: Logger;
+  readonly #now: () => number;
+  readonly #nowNs: () => bigint;
+  readonly #timeoutMs: number;
+  #controller: ModeController | undefined;
+  #deployed: number | undefined;
+  #failedVersion: number | undefined;
+  #counters: EfficiencyCounters | undefined;
+  #feedbackStored = 0;
+
+  constructor(o: RunnerOptions) {
+    this.adapter = o.adapter;
+    this.store = o.store;
+    this.config = o.config;
+    this.log = o.logger.child({ proxy: o.config.name });
+    this.#now = o.now ?? Date.now;
+    this.#nowNs = o.nowNs ?? monotonicNs;
+    this.#timeoutMs = o.heartbeatTimeoutMs;
+  }
+
+  get name(): string {
+    return this.config.name;
+  }
+  get controller(): ModeController {
+    if (!this.#controller) throw new Error(`proxy ${this.name}: runner not started`);
+    return this.#controller;
+  }
+  get deployedVersion(): number | undefined {
+    return this.#deployed;
+  }
+
+  async start(): Promise<void> {
+    const c = this.config;
+    await this.adapter.init({ ...c.options, heartbeatTimeoutMs: this.#timeoutMs, confidenceThreshold: c.confidenceThreshold, budgetLimit: c.budget.limit, budgetWindow: c.budget.window });
+    await this.adapter.start();
+    const before = await this.adapter.systemState();
+    const previous = this.store.statuses().find((s) => s.name === c.name)?.status as Partial<ProxyStatus> | undefined;
+    const initial = previous?.mode ? parseMode(previous.mode) : c.initialMode;
+    this.#counters = await this.adapter.estimateEfficiency();
+    this.#controller = new ModeController({ initial, thresholds: c.controller, now: this.#now, baseline: this.#counters });
+    this.event("agent", `proxy started in ${initial} (adapter ${this.adapter.kind})`, { mode: initial, kernelMode: before.effectiveMode, fallback: before.fallback });
+    if (before.fallback === "stale-heartbeat") {
+      // The kernel side outlived a dead agent and fell back on its own: say so, then recover.
+      const ageMs = Number(before.heartbeatAgeNs / 1_000_000n);
+      await this.#apply(this.controller.heartbeatLost(`kernel side found in emergency: last heartbeat ${ageMs} ms ago`));
+    }
+    await this.adapter.correctSystemState();
+    await this.heartbeat();
+    if (before.fallback === "stale-heartbeat") await this.#apply(this.controller.heartbeatRestored());
+    await this.#syncModel();
+    await this.adapter.setMode(this.controller.mode);
+    await this.#publishStatus();
+  }
+
+  async heartbeat(): Promise<void> {
+    await this.adapter.heartbeat(this.#nowNs());
+  }
+
+  event(kind: string, message: string, data: Record<string, unknown> = {}): void {
+    this.store.logEvent(kind, message, { proxy: this.name, data });
+    this.log.info(message, { event: kind, ...data });
+  }
+
+  async #apply(t: Transition | undefined): Promise<void> {
+    if (!t) return;
+    await this.adapter.setMode(t.to);
+    this.event("mode", `${t.from} -> ${t.to}: ${t.reason}: ${t.detail}`, { from: t.from, to: t.to, reason: t.reason, evidence: t.evidence ?? null });
+  }
+
+  async #handleRequests(): Promise<void> {
+    for (const r of this.store.pendingRequests(this.name)) {
+      try {
+        switch (r.kind) {
+          case "mode": {
+            const mode = parseMode(String(r.args.mode));
+            const t = this.controller.request(mode, { pin: r.args.pin === true, who: typeof r.args.who === "string" ? r.args.who : "kmlib mode set" });
+            await this.#apply(t);
+            this.store.completeRequest(r.id, `ok: mode ${this.controller.mode}${this.controller.pinned ? " (pinned)" : ""}`);
+            break;
+          }
+          default:
+            this.store.completeRequest(r.id, `error: unknown request kind ${String(r.kind)}`);
+        }
+      } catch (e) {
+        this.store.completeRequest(r.id, `error: ${isKmlibError(e) ? `${e.code}: ` : ""}${(e as Error).message}`);
+      }
+    }
+  }
+
+  async #syncModel(): Promise<void> {
+    const active = this.store.registry.active(this.name);
+    if (active !== undefined && active === this.#deployed && this.#failedVersion !== undefined) {
+      // Rolled back from a version that failed to load to the one still running kernel-side.
+      this.#failedVersion = undefined;
+      this.event("model", `model version ${active} active again (still deployed)`, { version: active });
+      await this.#apply(this.controller.modelLoaded(active));
+      return;
+    }
+    if (active === undefined || active === this.#deployed || active === this.#failedVersion) return;
+    try {
+      await this.adapter.deployModel(active, this.store.registry.artefact(this.name, active));
+      const prev = this.#deployed;
+      this.#deployed = active;
+      this.#failedVersion = undefined;
+      this.event("model", `model version ${active} deployed${prev === undefined ? "" : ` (was ${prev})`}`, { version: active, previous: prev ?? null });
+      await this.#apply(this.controller.modelLoaded(active));
+    } catch (e) {
+      this.#failedVersion = active;
+      const why = `${isKmlibError(e) ? `${e.code}: ` : ""}${(e as Error).message}`;
+      this.log.error(`model version ${active} failed to load`, { version: active, error: why });
+      this.store.logEvent("model", `model version ${active} failed to load: ${why}`, { proxy: this.name, data: { version: active, error: why } });
+      await this.#apply(this.controller.modelLoadFailed(active, why));
+    }
+  }
+
+  /** One round of the agent loop for this proxy. */
+  async tick(): Promise<Transition | undefined> {
+    await this.#handleRequests();
+    await this.#syncModel();
+    const fb = await this.adapter.backPropagate();
+    if (fb.length) this.#feedbackStored += this.store.data.addFeedback(fb);
+    for (const p0 of await this.adapter.pollDatasets()) {
+      const p = this.adapter.preprocessData(p0);
+      this.store.db.transaction(() => {
+        this.store.data.putDataset(this.name, p.dataset);
+        this.store.data.appendRows(this.name, p.dataset.id, p.rows);
+      })();
+    }
+    this.#counters = await this.adapter.estimateEfficiency();
+    const t = this.controller.evaluate(this.#counters);
+    await this.#apply(t);
+    await this.#publishStatus();
+    return t;
+  }
+
+  async status(state?: SystemState): Promise<ProxyStatus> {
+    const s = state ?? (await this.adapter.systemState());
+    const counters = this.#counters ?? (await this.adapter.estimateEfficiency());
+    const est = estimate(counters, 0.95);
+    const r = (x: { rate: number; lo: number; hi: number; n: number }) => ({ rate: x.rate, lo: x.lo, hi: x.hi, n: x.n });
+    return {
+      proxy: this.name,
+      adapter: this.adapter.kind,
+      lifecycle: s.lifecycle,
+      mode: this.controller.mode,
+      effectiveMode: s.effectiveMode,
+      fallback: s.fallback,
+      pinned: this.controller.pinned,
+      modelVersion: s.modelVersion,
+      activeVersion: this.store.registry.active(this.name) ?? null,
+      heartbeatAgeMs: Number(s.heartbeatAgeNs) / 1e6,
+      emergencyCauses: this.controller.emergencyCauses,
+      counters,
+      efficiency: Object.fromEntries(Object.values(est).map((e) => [e.mode, { default: r(e.default), model: r(e.model), gain: { diff: e.gain.diff, lo: e.gain.lo, hi: e.gain.hi } }])),
+      lastTransitions: this.controller.history.slice(-5),
+      feedbackStored: this.#feedbackStored,
+      updatedAt: this.#now(),
+    };
+  }
+
+  async #publishStatus(): Promise<void> {
+    this.store.putStatus(this.name, this.adapter.kind, (await this.status()) as unknown as Record<string, unknown>);
+  }
+
+  async stop(): Promise<void> {
+    try {
+      await this.#publishStatus();
+      if ((await this.adapter.systemState()).lifecycle === "running") await this.adapter.stop();
+    } finally {
+      await this.adapter.shutdown();
+      this.event("agent", "proxy shut down");
+    }
+  }
+}

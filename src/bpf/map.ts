@@ -337,3 +337,10 @@ export function mapFromFd(fd: number, sys: BpfSys = bpfSys()): BpfMap {
 export function mapFromPin(path: string, sys: BpfSys = bpfSys()): BpfMap {
   return mapFromFd(openPinned(path, sys), sys);
 }
+
+/** Open a map by its kernel id (needs CAP_SYS_ADMIN). */
+export function mapFromId(id: number, sys: BpfSys = bpfSys()): BpfMap {
+  const fd = sys.getFdById("map", checkU32(id, "map id"));
+  if (fd === -ENOENT) throw new KmlibError(ErrorCode.NotFound, `no map with id ${id}`);
+  return mapFromFd(check(`open map id ${id}`, fd, ["sys_admin"]), sys);
+}

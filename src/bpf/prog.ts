@@ -8,7 +8,7 @@
  */
 import { ErrorCode, KmlibError } from "../errors.ts";
 import { assemble, type Assembled, type AsmInput } from "./asm/index.ts";
-import { PermissionError, SyscallError, VerifierError, type Privilege } from "./errors.ts";
+import { PermissionError, SyscallError, VerifierError, sysError, type Privilege } from "./errors.ts";
 import { FdObject } from "./fd.ts";
 import { programInfo, type ProgramInfo } from "./info.ts";
 import { checkU32, enumValue, rejectUnknown } from "./options.ts";
@@ -209,4 +209,12 @@ export function programFromFd(fd: number, sys: BpfSys = bpfSys()): Program {
 /** Open a program pinned at `path` (relative: under /sys/fs/bpf/kmlib/). */
 export function programFromPin(path: string, sys: BpfSys = bpfSys()): Program {
   return programFromFd(openPinned(path, sys), sys);
+}
+
+/** Open a program by its kernel id (needs CAP_SYS_ADMIN). */
+export function programFromId(id: number, sys: BpfSys = bpfSys()): Program {
+  const fd = sys.getFdById("prog", checkU32(id, "program id"));
+  if (fd === -2) throw new KmlibError(ErrorCode.NotFound, `no program with id ${id}`);
+  if (fd < 0) throw sysError(`open program id ${id}`, fd, ["sys_admin"]);
+  return programFromFd(fd, sys);
 }

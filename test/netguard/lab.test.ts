@@ -5,7 +5,7 @@
  */
 import { test, describe, after } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync, existsSync } from "node:fs";
+import { mkdtempSync, rmSync, existsSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
@@ -15,7 +15,7 @@ import { runTraffic, type TrafficSpec } from "../../src/subsystems/netguard/lab/
 import { runScenario, standardScenario } from "../../src/subsystems/netguard/lab/scenario.ts";
 import { Labeler } from "../../src/subsystems/netguard/lab/ground-truth.ts";
 import { readState, statePath } from "../../src/subsystems/netguard/lab/state.ts";
-import { isAlive } from "../../src/subsystems/netguard/lab/procs.ts";
+import { isAlive, procRef } from "../../src/subsystems/netguard/lab/procs.ts";
 import { listNetns, pidsInNetns, NetNs } from "../../src/net/netns.ts";
 
 // every state file of this test in its own dir (read at each call; children inherit it)
@@ -181,10 +181,13 @@ describe("netguard lab", () => {
     await child.kill("SIGKILL");
     const state = readState(tag)!;
     const inodes = Object.values(state.inodes);
-    assert.ok(pidsInNetns(inodes).length >= 3, "services and the flood outlive the killed owner");
-    // the next `up` cleans the leftovers first, then `down` removes the new lab
+    const stale = pidsInNetns(inodes).map((p) => procRef(p, "stale"));
+    assert.ok(stale.length >= 3, "services and the flood outlive the killed owner");
+    assert.ok(stale.some((p) => readFileSync(`/proc/${p.pid}/comm`, "utf8").trim() === "hping3"), "the flood still runs");
+    // the next `up` cleans the leftovers first (the kernel may reuse the inodes for the new
+    // namespaces: check the old processes, not the inodes), then `down` removes the new lab
     const again = Lab.up({ tag, clients: 1, attackers: 1 });
-    assert.deepEqual(pidsInNetns(inodes), [], "stale processes killed by the next up");
+    assert.deepEqual(stale.filter((p) => isAlive(p)), [], "stale processes killed by the next up");
     const inodes2 = Object.values(readState(tag)!.inodes);
     again.down();
     assertGone(tag, [...inodes, ...inodes2]);

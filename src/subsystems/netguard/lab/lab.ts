@@ -6,7 +6,7 @@
  * a non-persistent lab also tears itself down on process exit, SIGINT and SIGTERM.
  * Needs root, iproute2, ethtool, nginx and iperf3.
  */
-import { mkdtempSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { tmpdir } from "node:os";
 import type { ChildProcess } from "node:child_process";
@@ -157,7 +157,7 @@ function build(plan: LabPlan, state: LabState): void {
   state.inodes[br.name] = br.inode;
   writeState(state);
   // the bridge is a plain L2 switch: no addresses, no IPv6 chatter of its own
-  br.exec("sysctl", ["-qw", "net.ipv6.conf.all.disable_ipv6=1", "net.ipv6.conf.default.disable_ipv6=1"]);
+  br.exec("sh", ["-c", "echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6 && echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6"]);
   br.ip(["link", "add", plan.bridgeDev, "type", "bridge", "stp_state", "0", "forward_delay", "0", "mcast_snooping", "0"]);
   br.ip(["link", "set", plan.bridgeDev, "up"]);
   for (const h of hostsOf(plan)) {
@@ -190,19 +190,31 @@ function teardown(state: LabState): TeardownReport {
   return { namespaces: report.namespaces, killed: [...killed], workDir: state.workDir };
 }
 
+/** Programs the lab runs: the only ones killed in a namespace known by its inode alone. */
+const LAB_PROGRAMS = new Set(["nginx", "iperf3", "curl", "wrk", "ping", "hping3", "nmap", "slowhttptest"]);
+
+function comm(pid: number): string {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, "utf8").trim();
+  } catch {
+    return "";
+  }
+}
+
 /**
- * Kill every process inside the lab's namespaces (named ones with the prefix, plus recorded
- * inodes whose name is already gone), then delete the namespaces.
+ * Kill every process inside the lab's namespaces, then delete the namespaces. Named
+ * namespaces with the prefix are the lab's: everything in them dies. A recorded inode whose
+ * name is gone may be a lab namespace someone deleted while processes held it, or — since
+ * the kernel reuses nsfs inodes quickly — someone else's; there only the lab's own programs
+ * are killed, and never in the namespace we run in or one named outside the lab.
  */
 function removeNamespaces(prefix: string, recordedInodes: number[]): { namespaces: string[]; killed: number[] } {
   const names = listNetns(prefix);
-  const inodes = new Set(names.map((n) => netnsInode(n)).filter((i): i is number => i !== undefined));
-  // a recorded inode may only be reused once its namespace is fully gone: never match the
-  // namespace we run in, nor one that now carries a name outside the lab
+  const named = new Set(names.map((n) => netnsInode(n)).filter((i): i is number => i !== undefined));
   const own = statSync("/proc/self/ns/net").ino;
   const foreign = new Set(listNetns().filter((n) => !n.startsWith(prefix)).map((n) => netnsInode(n)));
-  for (const i of recordedInodes) if (i !== own && !foreign.has(i)) inodes.add(i);
-  const pids = pidsInNetns(inodes).filter((p) => p !== process.pid);
+  const orphans = recordedInodes.filter((i) => i !== own && !foreign.has(i) && !named.has(i));
+  const pids = [...pidsInNetns(named), ...pidsInNetns(orphans).filter((p) => LAB_PROGRAMS.has(comm(p)))].filter((p) => p !== process.pid);
   killSync(pids, 300);
   const gone: string[] = [];
   for (const n of names) {
@@ -259,7 +271,18 @@ export interface LabStatus {
 
 export function labStatus(tag?: string): LabStatus {
   const state = readState(tag);
-  const existing = listNetns(labPrefix(tag));
+  // namespaces of other recorded labs are theirs, not strays of this one
+  const others = new Set<string>();
+  for (const t of recordedTags()) {
+    if (t === tag) continue;
+    try {
+      const o = readState(t);
+      if (o) for (const n of namespacesOf(o.plan)) others.add(n);
+    } catch {
+      // unreadable: its namespaces count as strays
+    }
+  }
+  const existing = listNetns(labPrefix(tag)).filter((n) => !others.has(n));
   if (!state) {
     return { up: false, tag, stateFile: false, namespaces: [], services: [], attach: undefined, hosts: [], serverCounters: undefined, stray: existing };
   }

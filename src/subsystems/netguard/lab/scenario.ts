@@ -159,13 +159,19 @@ export function attackTraffic(kind: AttackKind, from: string, phaseMs: number): 
  * The standard schedule: benign only, then each attack in turn (attackers take turns) while
  * benign traffic continues, then benign only again.
  */
-export function standardScenario(plan: LabPlan, opts: { phaseMs?: number; attacks?: readonly AttackKind[]; name?: string } = {}): Scenario {
+export function standardScenario(
+  plan: LabPlan,
+  opts: { phaseMs?: number; attacks?: readonly AttackKind[]; attackers?: readonly string[]; name?: string } = {},
+): Scenario {
   const phaseMs = opts.phaseMs ?? 5000;
   const attacks = opts.attacks ?? ATTACK_KINDS;
+  // a held-out run can use attackers (and attacks) that training never saw
+  const attackers = opts.attackers ?? plan.attackers.map((a) => a.id);
+  if (attackers.length === 0) throw new KmlibError(ErrorCode.InvalidConfig, "standard scenario needs at least one attacker");
   const phases: Phase[] = [{ name: "benign", durationMs: phaseMs, traffic: benignTraffic(plan, phaseMs) }];
   for (const [i, kind] of attacks.entries()) {
-    const attacker = plan.attackers[i % plan.attackers.length]!;
-    phases.push({ name: `${kind}+benign`, durationMs: phaseMs, traffic: [...benignTraffic(plan, phaseMs), attackTraffic(kind, attacker.id, phaseMs)] });
+    const attacker = attackers[i % attackers.length]!;
+    phases.push({ name: `${kind}+benign`, durationMs: phaseMs, traffic: [...benignTraffic(plan, phaseMs), attackTraffic(kind, attacker, phaseMs)] });
   }
   phases.push({ name: "benign-after", durationMs: phaseMs, traffic: benignTraffic(plan, phaseMs) });
   return { name: opts.name ?? "standard", phases };

@@ -7,7 +7,9 @@
  * The reference is Debian 12's LLVM 14. Instructions LLVM 14 cannot decode use the syntax of
  * LLVM 18 and later (BPFInstrInfo.td): cpu v4's `s/=`, `s%=`, `r1 = (s8)r2`,
  * `r1 = bswap16 r1`, `gotol +N`, `r1 = *(s32 *)(r2 + 4)`, and stores of an immediate,
- * `*(u32 *)(r10 - 4) = 5`.
+ * `*(u32 *)(r10 - 4) = 5`, and unsigned modulo, `r1 %= r2` (LLVM 14 has no MOD: clang
+ * expands `%` into div, mul and sub). LLVM has no JSET at all (clang never emits it); it is
+ * printed `if r1 & r2 goto +N`, the form of the other conditional jumps.
  *
  * `alu32` selects the decoding `llvm-objdump --mattr=+alu32` uses (what `-mcpu=v3` code is
  * compiled for): 32-bit loads, stores and atomics name `w` registers. Without it LLVM 14

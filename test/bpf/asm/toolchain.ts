@@ -59,10 +59,10 @@ export async function llvmObjdump(args: string[]): Promise<string> {
 
 /**
  * An object whose executable section `section` holds exactly `bytes`, made by clang's
- * assembler from `.byte` directives, with a local symbol `prog` at its start.
+ * assembler from `.byte` directives, with a local symbol `start` at its start.
  */
 export async function objectFromBytes(dir: string, name: string, bytes: Uint8Array, section = "prog"): Promise<string> {
-  const lines = [`.section ${section},"ax",@progbits`, "prog:"];
+  const lines = [`.section ${section},"ax",@progbits`, "start:"];
   for (let i = 0; i < bytes.length; i += 16) lines.push(`.byte ${Array.from(bytes.subarray(i, i + 16), (b) => `0x${b.toString(16)}`).join(",")}`);
   const src = join(dir, `${name}.s`);
   const obj = join(dir, `${name}.o`);

@@ -72,8 +72,8 @@ export function decodeControl(b: Uint8Array): Control {
   const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
   const code = dv.getUint32(ControlOffset.mode, true);
   return {
-    // An unset (zero) mode reads as emergency, exactly as the kernel side treats it.
-    mode: code === 0 ? Mode.emergency : modeFromCode(code),
+    // An unset (zero) or unknown mode reads as emergency, exactly as the kernel side treats it.
+    mode: code >= ModeCode.emergency && code <= ModeCode.recommendation ? modeFromCode(code) : Mode.emergency,
     modelVersion: Number(dv.getBigUint64(ControlOffset.modelVersion, true)),
     heartbeatNs: dv.getBigUint64(ControlOffset.heartbeatNs, true),
     heartbeatTimeoutNs: dv.getBigUint64(ControlOffset.heartbeatTimeoutNs, true),

@@ -132,8 +132,8 @@ for (const attach of ["xdp", "tc"] as const) {
       assert.ok(s.every((x) => x.verdict === Verdict.PASS && x.record!.source === DecisionSource.ALLOWLIST), "everything allowlisted passes");
       // No model: recommendation falls back to the default, saying so.
       h.setModel(undefined);
-      s = h.sendAll(tcpConversation("10.0.3.1", "10.0.0.101", 33000, 8080).map(buildPacket));
-      assert.ok(s.every((x) => x.verdict === Verdict.PASS && x.record!.source === DecisionSource.NO_MODEL), "no model: the default, saying so");
+      const noModel = h.sendAll(tcpConversation("10.0.3.1", "10.0.0.101", 33000, 8080).map(buildPacket));
+      assert.ok(noModel.every((x) => x.verdict === Verdict.PASS && x.record!.source === DecisionSource.NO_MODEL), "no model: the default, saying so");
       h.checkState();
     });
 

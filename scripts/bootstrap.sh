@@ -11,7 +11,7 @@ act() { echo "bootstrap: $*" >&2; }
 #   libbpf1: the kernel interface (loaded through koffi); libbpf-dev + gcc: the C anchors in
 #   benchmarks; clang + llvm: reference compiler and llvm-objdump for disassembler tests;
 #   iproute2: netns/veth; hping3, iperf3, nginx-light, curl, wrk, nmap, slowhttptest: real traffic in the lab.
-DEB_PKGS=(libbpf1 libbpf-dev gcc make clang llvm iproute2 iputils-ping ethtool hping3 bpftool python3 nginx-light iperf3 curl wrk nmap slowhttptest python3-sklearn)
+DEB_PKGS=(libbpf1 libbpf-dev gcc make clang llvm iproute2 iputils-ping ethtool hping3 bpftool python3 nginx-light iperf3 curl wrk nmap slowhttptest python3-sklearn python3-xgboost python3-onnx)
 missing=()
 for p in "${DEB_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

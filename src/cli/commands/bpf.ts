@@ -105,7 +105,7 @@ export function register(program: Command): void {
     .command("disasm")
     .description("disassemble a BPF ELF object's program sections, or raw instructions, as llvm-objdump -d prints them")
     .argument("<file>", "a BPF object (clang -target bpf -c), or raw little-endian instruction bytes")
-    .option("--section <name...>", "only these program sections (e.g. xdp, tc, .text)")
+    .option("--section <name>", "only this program section (e.g. xdp, tc, .text); repeat for more", (v: string, prev: string[] = []) => [...prev, v])
     .option("--raw", "read FILE as raw instruction bytes even if it looks like ELF")
     .option("--hex", "read FILE as hex text (e.g. `b7 00 00 00 02 00 00 00 95 00 ...`); implies --raw")
     .option("--alu32", "decode 32-bit loads, stores and atomics with w registers, as llvm-objdump --mattr=+alu32 (code built with -mcpu=v3)")

@@ -24,6 +24,8 @@ export interface MockOptions {
   readonly nowNs?: () => bigint;
   readonly seed?: number;
   readonly defaultThreshold?: number;
+  /** When running under the agent: simulate this many decisions at each dataset poll. */
+  readonly decisionsPerPoll?: number;
 }
 
 /** Deterministic uniform [0, 1) (mulberry32). */
@@ -60,6 +62,7 @@ export class MockAdapter implements SubsystemAdapter {
   #dataset = new DatasetTracker("mock-stream", "memory stream", 0);
   #rows: Array<{ seq: number; features: number[]; label: number }> = [];
   #polled = 0;
+  readonly #perPoll: number;
 
   constructor(
     readonly proxy: string,
@@ -68,6 +71,7 @@ export class MockAdapter implements SubsystemAdapter {
     this.#now = opts.nowNs ?? monotonicNs;
     this.#rand = rng(opts.seed ?? 1);
     this.#defaultThreshold = opts.defaultThreshold ?? 0.6;
+    this.#perPoll = opts.decisionsPerPoll ?? 0;
     this.#control = encodeControl({ mode: "emergency", modelVersion: 0, heartbeatNs: 0n, heartbeatTimeoutNs: 1_000_000_000n, confidenceThreshold: 0.8, budgetLimit: 0, budgetWindow: 1, generation: 0n });
   }
 
@@ -197,6 +201,7 @@ export class MockAdapter implements SubsystemAdapter {
     return this.#portion(p.offset, p.size);
   }
   async pollDatasets(): Promise<DatasetPortion[]> {
+    if (this.#perPoll > 0 && this.lifecycle.active) this.simulate(this.#perPoll);
     const from = this.#polled;
     if (from >= this.#rows.length) return [];
     this.#polled = this.#rows.length;

@@ -5,8 +5,9 @@
 import type { Command } from "commander";
 import { register as bpf } from "./bpf.ts";
 import { register as bpfKernel } from "./bpf-kernel.ts";
+import { register as core } from "./core.ts";
 import { register as demo } from "./demo.ts";
 import { register as lab } from "./lab.ts";
 import { register as ml } from "./ml.ts";
 
-export const commands: Array<(program: Command) => void> = [demo, bpf, bpfKernel, lab, ml];
+export const commands: Array<(program: Command) => void> = [demo, bpf, bpfKernel, lab, ml, core];

@@ -1,0 +1,193 @@
+/**
+ * @module compile/inline-trees
+ * Inline strategy for tree models: every tree becomes nested branches with its thresholds as
+ * immediates (`if (s32)x[f] > T goto right`), laid out in preorder so the left child falls
+ * through. Leaves add their constant values to the score accumulators (registers r6-r9 for
+ * up to four scores, memory at r2 beyond) and jump to the next tree: votes and fixed-point
+ * sums are plain adds, with no branch per class. A single tree knows its class per leaf at
+ * compile time, so its leaves store the scores and set r0 directly.
+ */
+import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, Mov, StoreImm, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
+import { assertNever } from "../errors.ts";
+import { irDecide } from "../ml/ir/evaluate.ts";
+import { irScoreCount, type IrBoosted, type IrForest, type IrTree, type IrTreeModel } from "../ml/ir/types.ts";
+import { argmaxMem, argmaxRegs, finish, opaqueZero, type Body, type BodyContext } from "./emit-common.ts";
+
+export type { Acc };
+
+const SCORE_REGS: readonly Register[] = [6, 7, 8, 9];
+
+/** Where tree scores accumulate: registers, or int32 slots at r2. */
+type Acc = { kind: "regs"; regs: readonly Register[] } | { kind: "mem"; n: number };
+
+function leafAdd(acc: Acc, values: readonly number[]): AsmItem[] {
+  const out: AsmItem[] = [];
+  values.forEach((v, s) => {
+    if (v === 0) return;
+    switch (acc.kind) {
+      case "regs":
+        out.push(Add.imm(acc.regs[s]!, v));
+        break;
+      case "mem":
+        out.push(LoadMem("W", 4, 2, 4 * s), Add.imm(4, v), StoreMem("W", 2, 4 * s, 4));
+        break;
+      default:
+        assertNever(acc, "accumulator");
+    }
+  });
+  return out;
+}
+
+/** Slots a conditional jump can reach (16-bit offset, with a margin). */
+const NEAR = 32000;
+
+const slotCount = (items: readonly AsmItem[]): number => items.reduce((n, it) => n + ("label" in it ? 0 : it.op === 0x18 ? 2 : 1), 0);
+
+/**
+ * One tree in preorder. `onLeaf(l, last)` gives the leaf's code, which must leave the tree
+ * (the last leaf may fall through). r3 caches x[feature] of the parent: both children see
+ * it, so a child testing the same feature skips the load. A left subtree too large for a
+ * conditional jump's 16-bit reach is jumped over by `gotol` (cpu v4) instead.
+ */
+export function emitTree(t: IrTree, p: string, onLeaf: (leaf: number, last: boolean) => AsmItem[]): AsmItem[] {
+  if (t.feature.length === 0) return onLeaf(0, true);
+  const walk = (c: number, cached: number, last: boolean): AsmItem[] => {
+    if (c < 0) return onLeaf(-c - 1, last);
+    const f = t.feature[c]!;
+    const out: AsmItem[] = f !== cached ? [LoadMem("W", 3, 1, 4 * f)] : [];
+    const left = walk(t.left[c]!, f, false);
+    const right = walk(t.right[c]!, f, last);
+    const r = `${p}n${c}r`;
+    if (slotCount(left) < NEAR) out.push(JSGT32.imm(3, t.threshold[c]!, r));
+    else out.push(JSLE32.imm(3, t.threshold[c]!, `${p}n${c}l`), JaLong(r), label(`${p}n${c}l`));
+    for (const it of left) out.push(it);
+    out.push(label(r));
+    for (const it of right) out.push(it);
+    return out;
+  };
+  return walk(0, -1, true);
+}
+
+/** `goto label`, long when the code it may skip is beyond a 16-bit offset. */
+export const jumpOver = (target: string, span: number): AsmItem => (span < NEAR ? Ja(target) : JaLong(target));
+
+/** A single tree: per leaf, store its scores and class, then leave. */
+function singleTree(ir: IrTreeModel, ctx: BodyContext): Body {
+  const k = ir.nClasses;
+  const p = `${ctx.prefix}t0_`;
+  const items = emitTree(ir.tree, p, (l) => {
+    const v = ir.tree.leafValue.slice(l * k, l * k + k);
+    const leave = ctx.done === undefined ? finish(ctx) : [jumpOver(ctx.done, ir.tree.feature.length * (k + 6))];
+    return [...v.map((s, c) => StoreImm("W", 2, 4 * c, s)), Mov.imm(0, irDecide(v)), ...leave];
+  });
+  return { items, stackBytes: 0 };
+}
+
+/** Forest or boosted: a range of trees adding into the accumulators (no init, no argmax). */
+export function treeSums(trees: readonly IrTree[], width: number, firstTree: number, acc: Acc, p: string, scoreOf: (t: number) => number): AsmItem[] {
+  const out: AsmItem[] = [];
+  trees.forEach((t, i) => {
+    const ti = firstTree + i;
+    const tp = `${p}t${ti}_`;
+    const end = `${tp}end`;
+    // A leaf's jump to the end spans at most the tree: about 2 slots per node, K+1 per leaf.
+    const span = t.feature.length * (3 * width + 4);
+    const code = emitTree(t, tp, (l, last) => {
+      const values = new Array<number>(acc.kind === "regs" ? acc.regs.length : acc.n).fill(0);
+      if (width === 1) values[scoreOf(ti)] = t.leafValue[l]!;
+      else for (let c = 0; c < width; c++) values[c] = t.leafValue[l * width + c]!;
+      return [...leafAdd(acc, values), ...(last ? [] : [jumpOver(end, span)])];
+    });
+    for (const it of code) out.push(it);
+    out.push(label(end));
+  });
+  return out;
+}
+
+/** Initial values of the accumulators: opaque zero plus the boosted bias. */
+function initAcc(acc: Acc, bias: readonly number[]): AsmItem[] {
+  switch (acc.kind) {
+    case "regs":
+      return acc.regs.flatMap((r, s) => [...opaqueZero(r, 3), ...(bias[s] ? [Add.imm(r, bias[s])] : [])]);
+    case "mem":
+      return [...opaqueZero(5, 3), ...bias.flatMap((b, s) => [Mov.reg(4, 5), ...(b ? [Add.imm(4, b)] : []), StoreMem("W", 2, 4 * s, 4)])];
+    default:
+      return assertNever(acc, "accumulator");
+  }
+}
+
+export function accFor(nScores: number): Acc {
+  return nScores <= SCORE_REGS.length ? { kind: "regs", regs: SCORE_REGS.slice(0, nScores) } : { kind: "mem", n: nScores };
+}
+
+/** Writes register accumulators to r2 and puts the class in r0. */
+export function accEpilogue(acc: Acc, ctx: BodyContext, tag: string): AsmItem[] {
+  if (acc.kind === "mem") return argmaxMem(acc.n, ctx, tag);
+  return [...acc.regs.map((r, s) => StoreMem("W", 2, 4 * s, r)), ...argmaxRegs(acc.regs, ctx, tag)];
+}
+
+export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: BodyContext): Body {
+  if (ir.kind === "tree") return singleTree(ir, ctx);
+  const nScores = irScoreCount(ir);
+  const acc = accFor(nScores);
+  const bias = ir.kind === "boosted" ? ir.bias : new Array<number>(nScores).fill(0);
+  const width = ir.kind === "boosted" ? 1 : ir.nClasses;
+  const scoreOf = (t: number) => (ir.kind === "boosted" ? ir.treeScore[t]! : 0);
+  const items = [...initAcc(acc, bias), ...treeSums(ir.trees, width, 0, acc, ctx.prefix, scoreOf), ...accEpilogue(acc, ctx, "f"), ...finish(ctx)];
+  return { items, stackBytes: 0 };
+}
+
+/** Per-tree inline code size (slots), for splitting an ensemble into chunks. */
+export function treeCodeSizes(ir: IrForest | IrBoosted): number[] {
+  const nScores = irScoreCount(ir);
+  const acc = accFor(nScores);
+  const width = ir.kind === "boosted" ? 1 : ir.nClasses;
+  const scoreOf = (t: number) => (ir.kind === "boosted" ? ir.treeScore[t]! : 0);
+  return ir.trees.map((t, i) => countTreeSlots(treeSums([t], width, i, acc, "s", scoreOf)));
+}
+
+function countTreeSlots(items: readonly AsmItem[]): number {
+  let n = 0;
+  for (const it of items) if (!("label" in it)) n += it.op === 0x18 ? 2 : 1;
+  return n;
+}
+
+/** Loads the accumulators from scores memory at r2 (register accumulators only). */
+export function accLoad(acc: Acc): AsmItem[] {
+  return acc.kind === "regs" ? acc.regs.map((r, s) => LoadMem("W", r, 2, 4 * s)) : [];
+}
+
+/** Stores register accumulators to scores memory at r2. */
+export function accStore(acc: Acc): AsmItem[] {
+  return acc.kind === "regs" ? acc.regs.map((r, s) => StoreMem("W", 2, 4 * s, r)) : [];
+}
+
+/** The initial scores (opaque zero + bias) written to memory at r2; reads x at r1. */
+export function initScoresMem(bias: readonly number[]): AsmItem[] {
+  return initAcc({ kind: "mem", n: bias.length }, bias);
+}
+
+/**
+ * Forest / boosted split into bpf-to-bpf subprograms, one per chunk of trees: the body keeps
+ * x and scores in r6/r7, calls each chunk with r1 = x, r2 = scores; a chunk loads the
+ * accumulators from memory, adds its trees, stores them back and returns.
+ */
+export function inlineTreeBodyChunked(ir: IrForest | IrBoosted, ctx: BodyContext, chunks: readonly (readonly number[])[]): Body {
+  const nScores = irScoreCount(ir);
+  const acc = accFor(nScores);
+  const bias = ir.kind === "boosted" ? ir.bias : new Array<number>(nScores).fill(0);
+  const width = ir.kind === "boosted" ? 1 : ir.nClasses;
+  const scoreOf = (t: number) => (ir.kind === "boosted" ? ir.treeScore[t]! : 0);
+  const items: AsmItem[] = [Mov.reg(6, 1), Mov.reg(7, 2), ...initScoresMem(bias)];
+  const subprograms: AsmItem[] = [];
+  chunks.forEach((c, i) => {
+    const name = `${ctx.prefix}chunk${i}`;
+    items.push(Mov.reg(1, 6), Mov.reg(2, 7), CallLocal(name));
+    subprograms.push(label(name), ...accLoad(acc));
+    const code = treeSums(c.map((t) => ir.trees[t]!), width, c[0]!, acc, ctx.prefix, scoreOf);
+    for (const it of code) subprograms.push(it);
+    subprograms.push(...accStore(acc), Exit());
+  });
+  items.push(Mov.reg(2, 7), ...argmaxMem(nScores, ctx, "f"), ...finish(ctx));
+  return { items, stackBytes: 0, subprograms };
+}

@@ -9,7 +9,7 @@
  * The same walk is available as data (`disassembleItems`) for `--json` and tests.
  */
 import { type Instruction, decodeAt, encode, slots } from "./instruction.ts";
-import { classify } from "./classify.ts";
+import { type InsnKind, classify } from "./classify.ts";
 import { type FormatOptions, UNKNOWN, formatKind } from "./format.ts";
 
 export interface DisasmSymbol {
@@ -84,8 +84,7 @@ function collectInput(input: Uint8Array | readonly Instruction[], options: Disas
 }
 
 /** Where a branch goes, as llvm-objdump computes it: unsigned 64-bit byte address. */
-function branchTarget(ins: Instruction, offset: number): bigint | undefined {
-  const k = classify(ins);
+function branchTarget(ins: Instruction, k: InsnKind, offset: number): bigint | undefined {
   let delta: number;
   if (k.kind === "ja" || k.kind === "jcond") delta = ins.off;
   else if (k.kind === "gotol") delta = ins.imm;
@@ -111,8 +110,15 @@ export function disassembleItems(input: Uint8Array | readonly Instruction[], opt
   const out: DisasmItem[] = [];
 
   const nameTarget = (target: bigint): string | undefined => {
-    let best: SymbolEntry | undefined;
-    for (const s of symbols) if (BigInt(s.offset) <= target) best = s;
+    // The last symbol at or before the target (binary search; symbols are sorted).
+    let lo = 0;
+    let hi = symbols.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (BigInt(symbols[mid]!.offset) <= target) lo = mid + 1;
+      else hi = mid;
+    }
+    const best = lo > 0 ? symbols[lo - 1] : undefined;
     if (best?.name === undefined) return undefined;
     const disp = target - BigInt(best.offset);
     return disp === 0n ? best.name : `${best.name}+0x${disp.toString(16)}`;
@@ -140,7 +146,7 @@ export function disassembleItems(input: Uint8Array | readonly Instruction[], opt
       const slot = Math.floor(index / 8);
       const raw = bytes.subarray(index, index + d.size);
       if (d.ins !== undefined && k !== undefined && k.kind !== "invalid") {
-        const target = branchTarget(d.ins, index);
+        const target = branchTarget(d.ins, k, index);
         const targetName = target === undefined ? undefined : nameTarget(target);
         out.push({
           kind: "insn", offset: index, slot, bytes: raw, text: formatKind(d.ins, k, alu32), instruction: d.ins,
@@ -159,7 +165,12 @@ export function disassembleItems(input: Uint8Array | readonly Instruction[], opt
   return out;
 }
 
-const hexBytes = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function hexBytes(b: Uint8Array): string {
+  let s = b.length > 0 ? HEX[b[0]!]! : "";
+  for (let i = 1; i < b.length; i++) s += " " + HEX[b[i]!]!;
+  return s;
+}
 
 /** One item as the line llvm-objdump prints for it (symbol headers include their blank line). */
 export function renderItem(item: DisasmItem, options: { rawBytes?: boolean } = {}): string {

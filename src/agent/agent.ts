@@ -16,6 +16,8 @@ import { Store } from "./store/index.ts";
 
 const adapters = new Map<string, AdapterFactory>([
   ["mock", (proxy, o) => new MockAdapter(proxy, { seed: typeof o.seed === "number" ? o.seed : 1, decisionsPerPoll: typeof o.decisionsPerPoll === "number" ? o.decisionsPerPoll : 0 })],
+  // Loaded on demand: it needs the kernel (bpf()), the mock does not.
+  ["ebpf-demo", async (proxy) => new (await import("./adapters/ebpf-demo.ts")).EbpfDemoAdapter(proxy)],
 ]);
 
 export function registerAdapter(kind: string, factory: AdapterFactory): void {

@@ -9,6 +9,8 @@ import { DEMO_DEFAULT_DECISION, DEMO_MODEL_DECISION, demoProxyProgram } from "..
 import { sinceSnapshot } from "../../src/proxy/efficiency.ts";
 import { MODES } from "../../src/proxy/mode.ts";
 import { requires } from "../helpers/kernel.ts";
+import { createMap, RingBuffer } from "../../src/bpf/index.ts";
+import { feedbackProxyProgram, RECOMMENDATION_VALUE_SIZE } from "../../src/proxy/kernel/feedback-program.ts";
 
 const PACKET = new Uint8Array(64);
 
@@ -58,6 +60,40 @@ describe("kernel-side eBPF proxy", () => {
       const valid = c.code >= 1 && c.code <= 4;
       const want = valid ? effectiveMode({ mode: MODES[c.code - 1]!, heartbeatNs: hb, heartbeatTimeoutNs: BigInt(c.timeoutMs) * 1_000_000n }, monotonicNs()).mode : "emergency";
       assert.equal(kernelMode, want, JSON.stringify(c));
+    }
+  });
+
+  test("the kernel side bounds-checks the recommendation again: a value written past user-space validation is ignored", (t) => {
+    if (!requires(t, "bpf")) return;
+    using kp = KernelProxy.open("bounds");
+    using rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
+    const ring = new RingBuffer({ name: "fb", size: 1 << 16 });
+    try {
+      using prog = loadProgram({
+        name: "kmlib_bounds",
+        type: "XDP",
+        instructions: feedbackProxyProgram({ control: "control", counters: "counters", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+        maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
+      });
+      kp.writeControl({ mode: "recommendation", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 5_000_000_000n });
+      const write = (version: bigint, decision: bigint, conf: bigint) => {
+        const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
+        const dv = new DataView(v.buffer);
+        dv.setBigUint64(0, version, true);
+        dv.setBigInt64(8, decision, true);
+        dv.setBigInt64(16, conf, true);
+        rec.update(new Uint8Array(4), v);
+      };
+      write(1n, 1n, 65536n);
+      assert.equal(prog.testRun({ data: PACKET }).retval, 1, "a valid recommendation: the model decides");
+      for (const [d, c] of [[5n, 65536n], [-1n, 65536n], [1n, 65537n], [1n, -5n], [1n << 40n, 1n]] as const) {
+        write(1n, d, c);
+        assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, `decision ${d}, confidence ${c}: out of bounds, the default decides`);
+      }
+      write(0n, 1n, 65536n);
+      assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, "model version 0: no model");
+    } finally {
+      ring.close();
     }
   });
 

@@ -1,0 +1,197 @@
+/**
+ * @module agent/adapters/ebpf-demo
+ * A real eBPF proxy on this machine's kernel with a synthetic data path: the XDP program of
+ * `proxy/kernel/feedback-program.ts`, driven by BPF_PROG_TEST_RUN (`drive(n)` = n decisions).
+ * Everything the agent sees is kernel state: the control map (mode, heartbeat, model version),
+ * the recommendation map the program bounds-checks, the per-CPU efficiency counters, and
+ * feedback records from a ring buffer. The "model" is a constant answer (artefact
+ * `{"decision": 1, "confidenceQ16": 65536}`): the point is the proxy, not the model. It runs
+ * the shared conformance suite on the real kernel. Needs root (CAP_BPF, CAP_NET_ADMIN).
+ */
+import { type BpfMap, type Program, RingBuffer, RingBufReader, createMap, loadProgram } from "../../bpf/index.ts";
+import { ErrorCode, KmlibError } from "../../errors.ts";
+import { effectiveMode, monotonicNs } from "../../proxy/control.ts";
+import type { EfficiencyCounters } from "../../proxy/efficiency.ts";
+import type { FeedbackRecord } from "../../proxy/feedback.ts";
+import {
+  CONFIDENCE_BOUNDS, DECISION_BOUNDS, FEEDBACK_RECORD_SIZE, NO_MODEL, RECOMMENDATION_VALUE_SIZE, feedbackProxyProgram,
+} from "../../proxy/kernel/feedback-program.ts";
+import { Lifecycle } from "../../proxy/lifecycle.ts";
+import { type Mode, SOURCES, modeFromCode } from "../../proxy/mode.ts";
+import { type Recommendation, type RecommendationSchema, encodeRecommendation, validateRecommendation, validateSchema } from "../../proxy/recommendation.ts";
+import type { DatasetPortion, SubsystemAdapter, SystemState } from "../adapter.ts";
+import { KernelProxy } from "../kernel/kernel-proxy.ts";
+
+const KEY0 = new Uint8Array(4);
+
+interface Kernel {
+  proxy: KernelProxy;
+  rec: BpfMap;
+  ring: RingBuffer;
+  reader: RingBufReader;
+  prog: Program;
+}
+
+export function ebpfDemoArtefact(decision: number, confidenceQ16 = 65536): Uint8Array {
+  return new TextEncoder().encode(JSON.stringify({ decision, confidenceQ16 }));
+}
+
+export class EbpfDemoAdapter implements SubsystemAdapter {
+  readonly kind = "ebpf-demo";
+  readonly columns = ["default_decision", "model_decision", "confidence_q16"] as const;
+  readonly recommendationSchema: RecommendationSchema = validateSchema({
+    fields: [
+      { name: "decision", ...DECISION_BOUNDS },
+      { name: "confidenceQ16", ...CONFIDENCE_BOUNDS },
+    ],
+  });
+  readonly lifecycle = new Lifecycle();
+  #k: Kernel | undefined;
+  #seq = 0;
+
+  constructor(readonly proxy: string) {}
+
+  get #kernel(): Kernel {
+    if (!this.#k) throw new KmlibError(ErrorCode.IllegalState, `ebpf-demo proxy ${this.proxy}: no kernel side (state "${this.lifecycle.state}")`);
+    return this.#k;
+  }
+
+  #configure(options: Readonly<Record<string, unknown>>): void {
+    const num = (k: string, d: number) => (typeof options[k] === "number" ? (options[k] as number) : d);
+    this.#kernel.proxy.writeControl({
+      heartbeatTimeoutNs: BigInt(Math.round(num("heartbeatTimeoutMs", 1000) * 1e6)),
+      confidenceThreshold: num("confidenceThreshold", 0.8),
+      budgetLimit: num("budgetLimit", 500),
+      budgetWindow: num("budgetWindow", 1000),
+    });
+  }
+
+  async init(options: Readonly<Record<string, unknown>>): Promise<void> {
+    this.lifecycle.apply("init");
+    const proxy = KernelProxy.open(this.proxy);
+    const rec = createMap({ name: "kmlib_rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
+    const ring = new RingBuffer({ name: "kmlib_fb", size: 1 << 20 });
+    const reader = new RingBufReader(ring.map, { lost: ring.lostMap });
+    const prog = loadProgram({
+      name: "kmlib_demo",
+      type: "XDP",
+      instructions: feedbackProxyProgram({ control: "control", counters: "counters", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+      maps: { ...proxy.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
+    });
+    this.#k = { proxy, rec, ring, reader, prog };
+    this.#configure(options);
+  }
+  async reinit(options: Readonly<Record<string, unknown>>): Promise<void> {
+    this.lifecycle.apply("reinit");
+    this.#configure(options);
+  }
+  async start(): Promise<void> {
+    this.lifecycle.apply("start");
+    this.lifecycle.apply("run");
+  }
+  async stop(): Promise<void> {
+    this.lifecycle.apply("stop");
+  }
+  async shutdown(): Promise<void> {
+    this.lifecycle.apply("shutdown");
+    const k = this.#k;
+    this.#k = undefined;
+    if (k) {
+      k.prog.close();
+      k.reader.close();
+      k.ring.close();
+      k.rec.close();
+      k.proxy.close();
+    }
+  }
+
+  /** Run the data path `n` times (BPF_PROG_TEST_RUN on a 64-byte frame). */
+  drive(n: number): void {
+    if (!this.lifecycle.active) throw new KmlibError(ErrorCode.IllegalState, `ebpf-demo proxy ${this.proxy}: not running`);
+    this.#kernel.prog.testRun({ data: new Uint8Array(64), repeat: n });
+  }
+
+  async systemState(): Promise<SystemState> {
+    const c = this.#kernel.proxy.readControl();
+    const now = monotonicNs();
+    const eff = effectiveMode(c, now);
+    return {
+      lifecycle: this.lifecycle.state,
+      requestedMode: c.mode,
+      effectiveMode: eff.mode,
+      fallback: eff.fallback,
+      modelVersion: c.modelVersion,
+      heartbeatAgeNs: c.heartbeatNs === 0n ? 0n : BigInt.asUintN(64, now - c.heartbeatNs),
+      control: c,
+    };
+  }
+  async setMode(mode: Mode): Promise<void> {
+    this.#kernel.proxy.setMode(mode);
+  }
+  async heartbeat(nowNs: bigint): Promise<void> {
+    this.#kernel.proxy.heartbeat(nowNs);
+  }
+
+  #writeModel(version: number, decision: number, confidenceQ16: number): void {
+    const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
+    const dv = new DataView(v.buffer);
+    dv.setBigUint64(0, BigInt(version), true);
+    dv.setBigInt64(8, BigInt(decision), true);
+    dv.setBigInt64(16, BigInt(confidenceQ16), true);
+    this.#kernel.rec.update(KEY0, v);
+    this.#kernel.proxy.writeControl({ modelVersion: version });
+  }
+
+  async deployModel(version: number, artefact: Uint8Array): Promise<void> {
+    let m: { decision?: unknown; confidenceQ16?: unknown };
+    try {
+      m = JSON.parse(new TextDecoder().decode(artefact)) as typeof m;
+    } catch (e) {
+      throw new KmlibError(ErrorCode.InvalidModel, `ebpf-demo proxy ${this.proxy}: model version ${version} is not an ebpf-demo artefact`, { cause: e });
+    }
+    const rec = validateRecommendation(this.recommendationSchema, { modelVersion: version, values: { decision: Number(m.decision), confidenceQ16: Number(m.confidenceQ16) } });
+    this.#writeModel(version, rec.values.decision!, rec.values.confidenceQ16!);
+  }
+
+  async getDataset(): Promise<DatasetPortion> {
+    throw new KmlibError(ErrorCode.Unsupported, "ebpf-demo publishes feedback only, no dataset on request");
+  }
+  async pollDatasets(): Promise<DatasetPortion[]> {
+    return [];
+  }
+  preprocessData(p: DatasetPortion): DatasetPortion {
+    return p;
+  }
+  preprocessRecommendation(rec: Recommendation): Uint8Array {
+    return encodeRecommendation(this.recommendationSchema, rec);
+  }
+  async applyRecommendation(rec: Recommendation): Promise<void> {
+    this.preprocessRecommendation(rec);
+    this.#writeModel(rec.modelVersion, rec.values.decision!, rec.values.confidenceQ16!);
+  }
+  async estimateEfficiency(): Promise<EfficiencyCounters> {
+    return this.#kernel.proxy.readCounters();
+  }
+  async backPropagate(): Promise<FeedbackRecord[]> {
+    const out: FeedbackRecord[] = [];
+    this.#kernel.reader.consume((r) => {
+      if (r.length < FEEDBACK_RECORD_SIZE) return;
+      const dv = new DataView(r.buffer, r.byteOffset, r.byteLength);
+      const model = dv.getUint32(12, true);
+      const version = Number(dv.getBigUint64(24, true));
+      out.push({
+        proxy: this.proxy,
+        seq: this.#seq++,
+        mode: modeFromCode(dv.getUint32(0, true)),
+        source: SOURCES[dv.getUint32(4, true)] ?? "default",
+        defaultDecision: dv.getUint32(8, true),
+        ...(model === NO_MODEL ? {} : { modelDecision: model, confidence: dv.getUint32(16, true) / 65536, ...(version > 0 ? { modelVersion: version } : {}) }),
+      });
+    });
+    return out;
+  }
+  async correctSystemState(): Promise<void> {
+    // Nothing outlives this adapter's maps (unpinned): only check the kernel side is there.
+    if (!this.#k) throw new KmlibError(ErrorCode.IllegalState, `ebpf-demo proxy ${this.proxy}: no kernel side`);
+  }
+}

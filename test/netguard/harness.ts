@@ -8,7 +8,9 @@
 import assert from "node:assert/strict";
 import { NetguardDataPath, type NetguardRecordReader } from "../../src/subsystems/netguard/datapath.ts";
 import { NetguardReference, type Decision } from "../../src/subsystems/netguard/reference/datapath.ts";
-import { buildThresholdModel, ATTACH, type Attach } from "../../src/subsystems/netguard/program.ts";
+import { buildThresholdModel, buildCompiledModel, ATTACH, type Attach } from "../../src/subsystems/netguard/program.ts";
+import { compiledModelFn } from "../../src/subsystems/netguard/gen/compiled.ts";
+import type { CompiledModel } from "../../src/compile/compile.ts";
 import { thresholdModelFn, type ThresholdModel } from "../../src/subsystems/netguard/gen/model.ts";
 import { defaultControl, type Control, type Mode } from "../../src/subsystems/netguard/control.ts";
 import { parsePrefix } from "../../src/subsystems/netguard/address.ts";
@@ -55,6 +57,13 @@ export class Harness {
       this.dp.removeModel()?.close();
       this.ref.model = undefined;
     }
+    this.ref.control = this.dp.control();
+  }
+
+  /** Install a model kmlib compiled (function form, inline) in both. */
+  setCompiledModel(compiled: CompiledModel): void {
+    this.dp.swapModel(this.dp.loadModel(buildCompiledModel(this.attach, compiled)))?.close();
+    this.ref.model = compiledModelFn(compiled.ir);
     this.ref.control = this.dp.control();
   }
 

@@ -19,12 +19,21 @@
  *     d = iat - iat_mean;  iat_mad += (|d| - iat_mad) >> 2;  iat_mean += d >> 3
  * - TCP flag counts count packets with the flag set, both directions.
  * - init_win_* = TCP window (unscaled header field) of the first packet in that direction.
+ *
+ * Model input. Compiled models read signed 32-bit features (compile/abi.ts, identity
+ * quantization), so a model sees each feature as min(value >> modelShift, 2^31 - 1):
+ * times in 1024-ns units (2^31 of them is 36 minutes), everything else as is, saturating.
+ * `modelInput` is that transform, for the trainer.
  */
+
+import { ErrorCode, KmlibError } from "../../errors.ts";
 
 export interface FeatureSpec {
   readonly name: string;
   readonly unit: "count" | "bytes" | "ns" | "port" | "protocol";
   readonly description: string;
+  /** Right shift applied before a compiled model reads the feature (see the module comment). */
+  readonly modelShift?: number;
 }
 
 /** The feature vector, in order. Append only: trained models depend on the indices. */
@@ -40,8 +49,8 @@ export const FEATURES = [
   { name: "len_min", unit: "bytes", description: "smallest layer-3 packet length" },
   { name: "len_max", unit: "bytes", description: "largest layer-3 packet length" },
   { name: "len_mean", unit: "bytes", description: "floor of total layer-3 bytes / packets" },
-  { name: "iat_mean", unit: "ns", description: "EWMA (gain 1/8) of the inter-arrival time" },
-  { name: "iat_mad", unit: "ns", description: "EWMA (gain 1/4) of |iat - iat_mean|" },
+  { name: "iat_mean", unit: "ns", description: "EWMA (gain 1/8) of the inter-arrival time", modelShift: 10 },
+  { name: "iat_mad", unit: "ns", description: "EWMA (gain 1/4) of |iat - iat_mean|", modelShift: 10 },
   { name: "syn", unit: "count", description: "packets with TCP SYN" },
   { name: "ack", unit: "count", description: "packets with TCP ACK" },
   { name: "fin", unit: "count", description: "packets with TCP FIN" },
@@ -50,7 +59,7 @@ export const FEATURES = [
   { name: "urg", unit: "count", description: "packets with TCP URG" },
   { name: "init_win_fwd", unit: "bytes", description: "TCP window field of the initiator's first packet" },
   { name: "init_win_bwd", unit: "bytes", description: "TCP window field of the first packet towards the initiator" },
-  { name: "flow_age", unit: "ns", description: "time from the flow's first packet to this one" },
+  { name: "flow_age", unit: "ns", description: "time from the flow's first packet to this one", modelShift: 10 },
 ] as const satisfies readonly FeatureSpec[];
 
 export type FeatureName = (typeof FEATURES)[number]["name"];
@@ -64,3 +73,30 @@ export function featureIndex(name: FeatureName): number {
 
 /** Bumped whenever the definition of any feature changes; models record the version they were trained on. */
 export const FEATURE_CONTRACT_VERSION = 1;
+
+export const MODEL_INPUT_MAX = 2147483647;
+
+/** The right shift of each feature on its way into a compiled model. */
+export const MODEL_SHIFTS: readonly number[] = FEATURES.map((f) => ("modelShift" in f ? f.modelShift : 0));
+
+/** What a compiled model reads for feature `index` of value `v`: min(v >> shift, 2^31 - 1). */
+export function modelInputValue(index: number, v: bigint): number {
+  const x = BigInt.asUintN(64, v) >> BigInt(MODEL_SHIFTS[index] ?? 0);
+  return x > BigInt(MODEL_INPUT_MAX) ? MODEL_INPUT_MAX : Number(x);
+}
+
+/**
+ * A model's int32 inputs from a kernel feature vector: by default every feature in contract
+ * order, or the named ones in the model's order (a compiled model's `featureNames`).
+ */
+export function modelInput(features: readonly bigint[], names?: readonly string[]): number[] {
+  const idx = names ? names.map(featureIndexOf) : FEATURES.map((_, i) => i);
+  return idx.map((i) => modelInputValue(i, features[i] ?? 0n));
+}
+
+/** Index of a feature name given at run time; throws naming the known features. */
+export function featureIndexOf(name: string): number {
+  const i = (FEATURE_NAMES as readonly string[]).indexOf(name);
+  if (i < 0) throw new KmlibError(ErrorCode.InvalidModel, `the model reads feature "${name}", which netguard does not compute (features: ${FEATURE_NAMES.join(", ")})`);
+  return i;
+}

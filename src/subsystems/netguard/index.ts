@@ -12,6 +12,7 @@ export * from "./packet.ts";
 export * from "./record.ts";
 export * from "./program.ts";
 export { thresholdModelBody, thresholdModelFn, MODEL_ENTRY, type ThresholdModel } from "./gen/model.ts";
+export { compiledModelFn, confidenceScale, type ConfidenceScale, type HostableModel } from "./gen/compiled.ts";
 export { parsePacket, flowKey, type ParsedPacket } from "./reference/parse.ts";
 export { newFlow, updateFlow, flowFeatures, encodeFlowState, decodeFlowState, type FlowRecord } from "./reference/flow.ts";
 export { applyRules, newSource, type SourceRecord } from "./reference/rules.ts";

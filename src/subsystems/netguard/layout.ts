@@ -108,8 +108,15 @@ export const Scratch = {
   FAMILY: 316, // u32
   SIDE: 320, // u32
   DIR: 324, // u32
-  SIZE: 336,
+  // Compiled models (gen/compiled.ts): int32 inputs and scores.
+  MODEL_X: 336, // NUM_FEATURES x i32
+  MODEL_SCORES: 424, // MAX_MODEL_SCORES x i32
+  SIZE: 488,
 } as const;
+export const MAX_MODEL_SCORES = 16;
+if (Scratch.MODEL_X + 4 * NUM_FEATURES > Scratch.MODEL_SCORES || Scratch.MODEL_SCORES + 4 * MAX_MODEL_SCORES > Scratch.SIZE) {
+  throw new Error("netguard layout: model areas overlap");
+}
 export const RECORD_SIZE = Scratch.FEATURES + 8 * NUM_FEATURES;
 if (RECORD_SIZE !== Scratch.ALLOW_KEY) throw new Error(`netguard layout: record size ${RECORD_SIZE} overlaps the packet facts`);
 

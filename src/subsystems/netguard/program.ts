@@ -25,6 +25,7 @@ import { featuresFragment, flowLookupFragment, flowUpdateFragment } from "./gen/
 import { allowlistFragment, cacheCheckFragment, modeFragment, rulesFragment } from "./gen/rules.ts";
 import { decideProgram } from "./gen/decide.ts";
 import { modelProgram, thresholdModelBody, type ThresholdModel } from "./gen/model.ts";
+import { compiledModelProgram, type ConfidenceScale, type HostableModel } from "./gen/compiled.ts";
 
 export { MapName, ATTACH, type Attach } from "./gen/common.ts";
 
@@ -172,4 +173,12 @@ export function buildModelProgram(attach: Attach, body: AsmInput, name = "ng_mod
 /** The stand-in model until compiled models arrive: attack when one feature exceeds a threshold. */
 export function buildThresholdModel(attach: Attach, m: ThresholdModel): NetguardProgSpec {
   return buildModelProgram(attach, thresholdModelBody(m), "ng_model_thr");
+}
+
+/**
+ * A model program for the MODEL slot from a model kmlib compiled (compileModel with form
+ * "function", inline strategy); see gen/compiled.ts for inputs and confidence.
+ */
+export function buildCompiledModel(attach: Attach, compiled: HostableModel, name = "ng_model_ir", scale?: ConfidenceScale): NetguardProgSpec {
+  return prog(name, attach, compiledModelProgram(attach, compiled, scale));
 }

@@ -81,7 +81,10 @@ export function encode(insns: readonly Instruction[]): Uint8Array {
   return out;
 }
 
-/** Decode wire-form instructions. Throws `KMLIB_INVALID_ENCODING` on truncated input. */
+/**
+ * Decode wire-form instructions. Throws `KMLIB_INVALID_ENCODING` on truncated input; the
+ * ISA's rules for each field are checked by `checkEncoding` (bpf/asm/classify).
+ */
 export function decode(bytes: Uint8Array): Instruction[] {
   if (bytes.length % 8 !== 0) {
     throw new KmlibError(ErrorCode.InvalidEncoding, `invalid encoding: ${bytes.length} bytes is not a multiple of 8`);

@@ -17,7 +17,7 @@ export const FIXTURES = new URL("../../fixtures/bpf-c/", import.meta.url).pathna
 export interface Compiled {
   /** Fixture name without `.c`. */
   readonly name: string;
-  /** The `-mcpu` it was built for, or "default". */
+  /** The `-mcpu` it was built for, "default", or "v3-g" (`-mcpu=v3 -g`: with BTF and DWARF). */
   readonly cpu: string;
   readonly path: string;
 }
@@ -28,14 +28,18 @@ export function tempDir(prefix: string): { path: string; dispose: () => void } {
   return { path, dispose: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** The C fixtures and the cpus each is built for (atomics with fetch need cpu v3). */
+/**
+ * The C fixtures and the cpus each is built for (atomics with fetch need cpu v3); the ones
+ * with maps and subprograms also with debug info, as libbpf users build them.
+ */
 export function fixtureMatrix(): Array<{ name: string; cpus: string[] }> {
   return readdirSync(FIXTURES)
     .filter((f) => f.endsWith(".c"))
     .sort()
     .map((f) => {
       const name = f.slice(0, -2);
-      return { name, cpus: name === "atomics" ? ["v3"] : ["default", "v1", "v2", "v3"] };
+      if (name === "atomics") return { name, cpus: ["v3"] };
+      return { name, cpus: ["default", "v1", "v2", "v3", ...(name === "subprog" || name === "xdp-counter" ? ["v3-g"] : [])] };
     });
 }
 
@@ -47,7 +51,8 @@ export async function compileFixtures(outDir: string, want: (name: string, cpu: 
   const jobs = fixtureMatrix().flatMap(({ name, cpus }) =>
     cpus.filter((cpu) => want(name, cpu)).map(async (cpu): Promise<Compiled> => {
       const path = join(outDir, `${name}-${cpu}.o`);
-      const args = ["-O2", "-target", "bpf", ...(cpu === "default" ? [] : [`-mcpu=${cpu}`]), "-c", join(FIXTURES, `${name}.c`), "-o", path];
+      const flags = cpu === "default" ? [] : cpu === "v3-g" ? ["-mcpu=v3", "-g"] : [`-mcpu=${cpu}`];
+      const args = ["-O2", "-target", "bpf", ...flags, "-c", join(FIXTURES, `${name}.c`), "-o", path];
       await run("clang", args);
       return { name, cpu, path };
     }),

@@ -4,7 +4,8 @@
  * validator, the disassembler, the listing and the DSL lifter all switch over. The rules are
  * the kernel's (Documentation/bpf/standardization/instruction-set.rst and its opcode
  * registry, RFC 9669), checked against what the verifier accepts: every field the ISA does
- * not use must be zero ("reserved"), and anything else is an invalid encoding.
+ * not use must be zero ("reserved"), and anything else is an invalid encoding. Beyond the
+ * RFC: load-acquire and store-release (STX|ATOMIC, imm 0x100 / 0x110, kernel 6.15).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { type Instruction, slots } from "./instruction.ts";
@@ -33,7 +34,9 @@ export type InsnKind =
   | { readonly kind: "ldx"; readonly size: Size; readonly signed: boolean }
   | { readonly kind: "st"; readonly size: Size }
   | { readonly kind: "stx"; readonly size: Size }
-  | { readonly kind: "atomic"; readonly size: "W" | "DW"; readonly op: AtomicName; readonly fetch: boolean };
+  | { readonly kind: "atomic"; readonly size: "W" | "DW"; readonly op: AtomicName; readonly fetch: boolean }
+  | { readonly kind: "load_acquire"; readonly size: Size }
+  | { readonly kind: "store_release"; readonly size: Size };
 
 export type Classified = InsnKind | { readonly kind: "invalid"; readonly reason: string };
 
@@ -167,7 +170,9 @@ export function classify(ins: Instruction): Classified {
       if (src > 10) return bad(`src register r${src} does not exist`);
       if (mode === Mode.MEM) return imm === 0 ? { kind: "stx", size } : bad("store with a non-zero immediate");
       if (mode !== Mode.ATOMIC) return bad("unknown STX mode");
-      if (size !== "W" && size !== "DW") return bad(`atomic operation of size ${size}`);
+      if (imm === AtomicOp.LOAD_ACQ) return { kind: "load_acquire", size };
+      if (imm === AtomicOp.STORE_REL) return { kind: "store_release", size };
+      if (size !== "W" && size !== "DW") return bad(`atomic operation ${hex(imm)} of size ${size} (only load-acquire and store-release)`);
       const a = atomicNames.get(imm);
       if (a === undefined) return bad(`unknown atomic operation ${hex(imm)}`);
       return { kind: "atomic", size, op: a[0], fetch: a[1] };

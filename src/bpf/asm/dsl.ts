@@ -141,6 +141,12 @@ export const AtomicXor = (size: AtomicSize, dst: Register, off: number, src: Reg
 export const AtomicXchg = (size: AtomicSize, dst: Register, off: number, src: Register) => atomic(size, AtomicOp.XCHG, dst, off, src);
 /** r0 = cmpxchg(*(dst + off), r0, src) */
 export const AtomicCmpXchg = (size: AtomicSize, dst: Register, off: number, src: Register) => atomic(size, AtomicOp.CMPXCHG, dst, off, src);
+/** dst = load_acquire((size *)(src + off)) (kernel 6.15). */
+export const LoadAcquire = (size: SizeName, dst: Register, src: Register, off: number): Instruction =>
+  insn(Class.STX | Mode.ATOMIC | Size[size], dst, src, off, AtomicOp.LOAD_ACQ);
+/** store_release((size *)(dst + off), src) (kernel 6.15). */
+export const StoreRelease = (size: SizeName, dst: Register, off: number, src: Register): Instruction =>
+  insn(Class.STX | Mode.ATOMIC | Size[size], dst, src, off, AtomicOp.STORE_REL);
 
 /** dst = imm64 (16-byte lddw). */
 export function LoadImm64(dst: Register, value: bigint | number): Instruction {

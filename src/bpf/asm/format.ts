@@ -7,7 +7,8 @@
  * The reference is Debian 12's LLVM 14. Instructions LLVM 14 cannot decode use the syntax of
  * LLVM 18 and later (BPFInstrInfo.td): cpu v4's `s/=`, `s%=`, `r1 = (s8)r2`,
  * `r1 = bswap16 r1`, `gotol +N`, `r1 = *(s32 *)(r2 + 4)`, and stores of an immediate,
- * `*(u32 *)(r10 - 4) = 5`, and unsigned modulo, `r1 %= r2` (LLVM 14 has no MOD: clang
+ * `*(u32 *)(r10 - 4) = 5`, load-acquire and store-release (LLVM 20:
+ * `w0 = load_acquire((u8 *)(r1 + 0))`, `store_release((u64 *)(r1 + 8), r2)`), and unsigned modulo, `r1 %= r2` (LLVM 14 has no MOD: clang
  * expands `%` into div, mul and sub). LLVM has no JSET at all (clang never emits it); it is
  * printed `if r1 & r2 goto +N`, the form of the other conditional jumps.
  *
@@ -114,6 +115,10 @@ export function formatKind(ins: Instruction, k: InsnKind, alu32: boolean): strin
       }
       return assertNever(aop, "atomic operation");
     }
+    case "load_acquire":
+      return `${reg(dst, k.size === "DW")} = load_acquire((${unsignedType[k.size]} *)(${mem(src, off)}))`;
+    case "store_release":
+      return `store_release((${unsignedType[k.size]} *)(${mem(dst, off)}), ${reg(src, k.size === "DW")})`;
     default:
       return assertNever(k, "instruction kind");
   }

@@ -134,6 +134,10 @@ function liftOne(ins: Instruction, k: InsnKind, target: string | undefined): [In
       const [b, n] = atomicBuilders[k.op];
       return [b(k.size, dst, off, s, k.fetch), k.fetch ? `${n}(${args}, true)` : `${n}(${args})`];
     }
+    case "load_acquire":
+      return [dsl.LoadAcquire(k.size, dst, s, off), `LoadAcquire(${q(k.size)}, ${R(dst)}, ${R(s)}, ${off})`];
+    case "store_release":
+      return [dsl.StoreRelease(k.size, dst, off, s), `StoreRelease(${q(k.size)}, ${R(dst)}, ${off}, ${R(s)})`];
     default:
       return assertNever(k, "instruction kind");
   }

@@ -93,6 +93,10 @@ export function describeInstruction(ins: Instruction, target = ins.ref): string 
       return `StXMem${k.size} dst: r${dst} src: r${src} off: ${off}`;
     case "atomic":
       return `StXAtomic${k.fetch && (k.op === "add" || k.op === "or" || k.op === "and" || k.op === "xor") ? "Fetch" : ""}${k.op === "cmpxchg" ? "CmpXchg" : cap(k.op)}${k.size} dst: r${dst} src: r${src} off: ${off}`;
+    case "load_acquire":
+      return `LoadAcquire${k.size} dst: r${dst} src: r${src} off: ${off}`;
+    case "store_release":
+      return `StoreRelease${k.size} dst: r${dst} src: r${src} off: ${off}`;
     default:
       return assertNever(k, "instruction kind");
   }

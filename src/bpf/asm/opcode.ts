@@ -71,7 +71,10 @@ export const JumpOp = {
 } as const;
 export type JumpOp = keyof typeof JumpOp;
 
-/** Atomic operations, carried in the immediate of STX|ATOMIC. FETCH may be or-ed in. */
+/**
+ * Atomic operations, carried in the immediate of STX|ATOMIC. FETCH may be or-ed in.
+ * LOAD_ACQ and STORE_REL (kernel 6.15) are the load-acquire and store-release of any size.
+ */
 export const AtomicOp = {
   ADD: 0x00,
   OR: 0x40,
@@ -80,6 +83,8 @@ export const AtomicOp = {
   FETCH: 0x01,
   XCHG: 0xe0 | 0x01,
   CMPXCHG: 0xf0 | 0x01,
+  LOAD_ACQ: 0x100,
+  STORE_REL: 0x110,
 } as const;
 
 /** Pseudo source registers of `lddw` (BPF_LD|BPF_IMM|BPF_DW). */

@@ -37,6 +37,8 @@ const samples: Record<string, () => AsmInput> = {
   AtomicXor: () => [dsl.AtomicXor("W", R1, 0, R3), dsl.AtomicXor("DW", R1, 0, R3, true)],
   AtomicXchg: () => [dsl.AtomicXchg("W", R1, 0, R2), dsl.AtomicXchg("DW", R1, 16, R2)],
   AtomicCmpXchg: () => [dsl.AtomicCmpXchg("W", R1, 0, R2), dsl.AtomicCmpXchg("DW", R1, 0, R2)],
+  LoadAcquire: () => (["B", "H", "W", "DW"] as const).map((s) => dsl.LoadAcquire(s, R0, R1, -2)),
+  StoreRelease: () => (["B", "H", "W", "DW"] as const).map((s) => dsl.StoreRelease(s, R10, -8, R2)),
   LoadImm64: () => [dsl.LoadImm64(R1, 0x1234n), dsl.LoadImm64(R2, -1n), dsl.LoadImm64(R3, 0xdead_beef_0000_0001n), dsl.LoadImm64(R4, -(1n << 63n))],
   LoadMapPtr: () => [dsl.LoadMapPtr(R1, "counters")],
   LoadMapValue: () => [dsl.LoadMapValue(R1, "config", 24)],

@@ -87,7 +87,7 @@ describe("instruction forms against llvm-objdump", () => {
   });
 });
 
-describe("what LLVM 14 lacks (cpu v4, immediate stores, mod, jset): the syntax of newer LLVM", () => {
+describe("what LLVM 14 lacks (cpu v4, immediate stores, load-acquire, mod, jset): the syntax of newer LLVM", () => {
   const cases: Array<[string, string]> = [
     ["3f12010000000000", "r2 s/= r1"],
     ["3401010005000000", "w1 s/= 5"],
@@ -108,6 +108,10 @@ describe("what LLVM 14 lacks (cpu v4, immediate stores, mod, jset): the syntax o
     ["9112000000000000", "r2 = *(s8 *)(r1 + 0)"],
     ["620af8ff07000000", "*(u32 *)(r10 - 8) = 7"],
     ["7a01000000000080", "*(u64 *)(r1 + 0) = -2147483648"],
+    ["d3a0ffff00010000", "w0 = load_acquire((u8 *)(r10 - 1))"],
+    ["db21080000010000", "r1 = load_acquire((u64 *)(r2 + 8))"],
+    ["d31affff10010000", "store_release((u8 *)(r10 - 1), w1)"],
+    ["db21000010010000", "store_release((u64 *)(r1 + 0), r2)"],
     ["9f12000000000000", "r2 %= r1"],
     ["9401000007000000", "w1 %= 7"],
     ["4d12030000000000", "if r2 & r1 goto +3"],

@@ -20,7 +20,7 @@ const ATOMICS = [
 
 export const FORMS = [
   "alu", "salu", "neg", "mov", "movsx", "end", "bswap", "ja", "gotol", "jcond", "call", "exit", "lddw", "ldpseudo", "ldabs", "ldind",
-  "ldx", "ldsx", "st", "stx", "atomic",
+  "ldx", "ldsx", "st", "stx", "atomic", "ldacq", "strel",
 ] as const;
 export type Form = (typeof FORMS)[number];
 
@@ -100,6 +100,10 @@ export function randomInstruction(r: Rng, form: Form): Instruction {
       return ins(Class.STX | Mode.MEM | Size[r.pick(SIZES)], reg(r), reg(r), off16(r), 0);
     case "atomic":
       return ins(Class.STX | Mode.ATOMIC | Size[r.pick(["W", "DW"] as const)], reg(r), reg(r), off16(r), r.pick(ATOMICS));
+    case "ldacq":
+      return ins(Class.STX | Mode.ATOMIC | Size[r.pick(SIZES)], reg(r), reg(r), off16(r), AtomicOp.LOAD_ACQ);
+    case "strel":
+      return ins(Class.STX | Mode.ATOMIC | Size[r.pick(SIZES)], reg(r), reg(r), off16(r), AtomicOp.STORE_REL);
   }
 }
 
@@ -116,6 +120,8 @@ export function llvm14Knows(ins: Instruction, alu32: boolean): boolean {
     case "movsx":
     case "gotol":
     case "st":
+    case "load_acquire":
+    case "store_release":
       return false;
     case "end":
       return k.order !== "swap";

@@ -14,14 +14,15 @@ import { ErrorCode, isKmlibError } from "../../../src/errors.ts";
 
 /**
  * The opcode registry (RFC 9669, Appendix A), plus the sign-extending loads BPF_MEMSX
- * (0x81, 0x89, 0x91) of the kernel's document. 0x00 (the second half of lddw) is not an
- * instruction of its own.
+ * (0x81, 0x89, 0x91) of the kernel's document and the 8- and 16-bit atomics that exist for
+ * load-acquire and store-release (0xcb, 0xd3; kernel 6.15). 0x00 (the second half of lddw)
+ * is not an instruction of its own.
  */
 const REGISTRY = `
 04 05 06 07 0c 0f 14 15 16 17 18 1c 1d 1e 1f 20 24 25 26 27 28 2c 2d 2e 2f 30 34 35 36 37 3c 3d 3e 3f
 40 44 45 46 47 48 4c 4d 4e 4f 50 54 55 56 57 5c 5d 5e 5f 61 62 63 64 65 66 67 69 6a 6b 6c 6d 6e 6f
 71 72 73 74 75 76 77 79 7a 7b 7c 7d 7e 7f 81 84 85 87 89 91 94 95 97 9c 9f a4 a5 a6 a7 ac ad ae af
-b4 b5 b6 b7 bc bd be bf c3 c4 c5 c6 c7 cc cd ce cf d4 d5 d6 d7 db dc dd de`
+b4 b5 b6 b7 bc bd be bf c3 c4 c5 c6 c7 cb cc cd ce cf d3 d4 d5 d6 d7 db dc dd de`
   .trim()
   .split(/\s+/)
   .map((h) => parseInt(h, 16));
@@ -33,7 +34,7 @@ function opcodeValid(op: number): boolean {
   for (const dst of [0, 1]) {
     for (const src of [0, 1, 2]) {
       for (const off of [0, 1, 8, 16, 32]) {
-        for (const imm of [0, 1, 16, 32, 64, 0x41, 0xe1, 0xf1]) if (classify(ins(op, dst, src, off, imm)).kind !== "invalid") return true;
+        for (const imm of [0, 1, 16, 32, 64, 0x41, 0xe1, 0xf1, 0x100]) if (classify(ins(op, dst, src, off, imm)).kind !== "invalid") return true;
       }
     }
   }
@@ -58,6 +59,8 @@ describe("opcodes", () => {
     assert.deepEqual(classify(ins(0x91, 1, 2, -4, 0)), { kind: "ldx", size: "B", signed: true });
     assert.deepEqual(classify(ins(0xc3, 1, 2, 0, 0xa1)), { kind: "atomic", size: "W", op: "xor", fetch: true });
     assert.deepEqual(classify(ins(0xdb, 1, 2, 0, 0xf1)), { kind: "atomic", size: "DW", op: "cmpxchg", fetch: true });
+    assert.deepEqual(classify(ins(0xd3, 0, 10, -1, 0x100)), { kind: "load_acquire", size: "B" });
+    assert.deepEqual(classify(ins(0xdb, 10, 1, -8, 0x110)), { kind: "store_release", size: "DW" });
     assert.deepEqual(classify({ op: 0x18, dst: 1, src: 2, off: 0, imm: 3, imm64: (8n << 32n) | 3n }), { kind: "lddw", pseudo: 2 });
   });
 });
@@ -94,7 +97,8 @@ describe("invalid encodings are typed errors naming the slot", () => {
     ["sign-extending 64-bit load", ins(0x99, 1, 2, 0, 0), /unknown LDX mode/],
     ["store of an immediate with a src", ins(0x62, 1, 2, 0, 1), /non-zero src/],
     ["store with an immediate", ins(0x63, 1, 2, 0, 1), /store with a non-zero immediate/],
-    ["atomic on a byte", ins(0xd3, 1, 2, 0, 0), /atomic operation of size B/],
+    ["atomic add on a byte", ins(0xd3, 1, 2, 0, 0), /atomic operation 0x0 of size B \(only load-acquire and store-release\)/],
+    ["load-acquire 0x101", ins(0xdb, 1, 2, 0, 0x101), /unknown atomic operation 0x101/],
     ["atomic operation 0x10", ins(0xdb, 1, 2, 0, 0x10), /unknown atomic operation 0x10/],
     ["src register r12", ins(0x0f, 1, 12, 0, 0), /src register r12 does not exist/],
   ];

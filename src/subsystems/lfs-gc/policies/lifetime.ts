@@ -1,0 +1,109 @@
+/**
+ * @module subsystems/lfs-gc/policies/lifetime
+ * What the oracle and the ML policy share: both know (or predict) when each block dies, that
+ * is when the host overwrites it. They place every write into a log by remaining lifetime, so
+ * blocks that die together share segments, and keep per segment a sum over its valid blocks
+ * (death times, or overwrite rates). The victim is then chosen by cost-benefit on the expected
+ * remaining life R of the segment's data rather than on its past age: max (1 - u) · √R / (1 + u).
+ * The square root matters: with R itself, stable segments get cleaned nearly full; with √R the
+ * space splits between short- and long-lived data close to the optimum of Desnoyers' hot/cold
+ * analysis (measured: hot/cold 90/10 at Sf 0.1 with true rates, WA 2.24 with √R, 4.31 with R,
+ * 2.51 with R^0.65, 2.31 with R^0.35).
+ * A segment whose data will stay put is worth cleaning even fairly full; one that is emptying
+ * itself can wait.
+ */
+import type { GcView } from "../policy.ts";
+
+export interface LifetimeOptions {
+  /** Lifetime logs; class 0 holds lives under U/32, each next class 4× longer (U mid-class). */
+  logs: number;
+}
+
+export const defaultLifetimeOptions: LifetimeOptions = { logs: 6 };
+
+/** Log for a block expected to live `life` more host writes, on a device of `u` blocks. */
+export function lifetimeClass(life: number, u: number, logs: number): number {
+  const x = (life * 32) / u;
+  if (!(x >= 1)) return 0;
+  const c = 1 + Math.floor(Math.log2(x) / 2);
+  return c >= logs ? logs - 1 : c;
+}
+
+/** Death times beyond this many logical devices' worth of writes count as this far. */
+const HORIZON_CAP = 64;
+
+/**
+ * Per-block expectations and their per-segment sums, kept up to date through the store's
+ * hooks. Two kinds: `death` holds exact death times (the oracle), `rate` holds expected
+ * overwrite rates per host write (a prediction: remaining life is 1/rate whatever the age,
+ * as for memoryless writes, so under uniform writes every segment looks alike and the choice
+ * falls back to greedy).
+ */
+export class SegmentLedger {
+  /** Per block: absolute death time (`death`) or overwrite rate per host write (`rate`). */
+  readonly value: Float64Array;
+  private segSum: Float64Array = new Float64Array(0);
+  private readonly u: number;
+
+  constructor(
+    logicalBlocks: number,
+    readonly kind: "death" | "rate",
+  ) {
+    this.u = logicalBlocks;
+    this.value = new Float64Array(logicalBlocks);
+  }
+
+  attach(view: GcView): void {
+    this.segSum = new Float64Array(view.segments);
+  }
+
+  /** Sets a block's death time (kind `death`); call before it is placed. */
+  setDeath(lba: number, when: number, now: number): void {
+    const cap = now + HORIZON_CAP * this.u;
+    this.value[lba] = when < cap ? when : cap;
+  }
+
+  /** Sets a block's expected lifetime (kind `rate`); call before it is placed. */
+  setLife(lba: number, life: number): void {
+    this.value[lba] = 1 / Math.min(Math.max(life, 1), HORIZON_CAP * this.u);
+  }
+
+  /** Expected remaining life of a block. */
+  remaining(lba: number, now: number): number {
+    return this.kind === "death" ? this.value[lba]! - now : 1 / this.value[lba]!;
+  }
+
+  /** The host is about to overwrite `lba`: its old copy leaves its segment. */
+  invalidate(lba: number, view: GcView): void {
+    const p = view.l2p[lba]!;
+    if (p >= 0) this.segSum[(p / view.blocksPerSegment) | 0]! -= this.value[lba]!;
+  }
+
+  placed(lba: number, seg: number, view: GcView): void {
+    if (view.segWritten[seg] === 1) this.segSum[seg] = 0; // a freshly opened segment
+    this.segSum[seg]! += this.value[lba]!;
+  }
+
+  /** Cost-benefit on the expected remaining life of the data; returns a sealed segment. */
+  selectVictim(view: GcView): number {
+    const b = view.blocksPerSegment;
+    const now = view.now;
+    const death = this.kind === "death";
+    let best = -1;
+    let bestScore = -1;
+    for (let s = 0; s < view.segments; s++) {
+      if (view.segState[s] !== 2 /* SegState.Sealed */) continue;
+      const v = view.segValid[s]!;
+      if (v === 0) return s;
+      const sum = this.segSum[s]!;
+      const r = Math.sqrt(death ? Math.max(1, sum / v - now) : v / Math.max(sum, 1e-300));
+      const u = v / b;
+      const score = ((1 - u) * r) / (1 + u);
+      if (score > bestScore) {
+        bestScore = score;
+        best = s;
+      }
+    }
+    return best;
+  }
+}

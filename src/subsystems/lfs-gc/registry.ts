@@ -1,0 +1,63 @@
+/**
+ * @module subsystems/lfs-gc/registry
+ * Names for policies and workloads, as the CLI and the benchmark spell them.
+ */
+import { ErrorCode, KmlibError } from "../../errors.ts";
+import * as classical from "./policies/classical.ts";
+import { MlLifetimePolicy } from "./policies/ml-lifetime.ts";
+import { oracle } from "./policies/oracle.ts";
+import type { PolicyFactory } from "./simulate.ts";
+import { TraceWorkload } from "./trace.ts";
+import { HotColdWorkload, PhasedWorkload, UniformWorkload, ZipfWorkload } from "./workload.ts";
+import type { Workload } from "./workload.ts";
+
+const factories = {
+  greedy: () => classical.greedy(),
+  fifo: () => classical.fifo(),
+  "windowed-greedy": () => classical.windowedGreedy(),
+  "d-choices": (ctx) => classical.dChoices(10, ctx.seed ^ 0x2545f491),
+  "cost-benefit": () => classical.costBenefit(),
+  "f2fs-cb": () => classical.f2fsCostBenefit(),
+  cat: () => classical.costAgeTimes(),
+  atgc: () => classical.ageThresholdGc(),
+  ml: (ctx) => new MlLifetimePolicy(ctx.logicalBlocks),
+  oracle: Object.assign((ctx: Parameters<PolicyFactory>[0]) => oracle(ctx.future, ctx.logicalBlocks), { needsFuture: true }),
+} satisfies Record<string, PolicyFactory>;
+
+export type PolicyName = keyof typeof factories;
+export const policyNames = Object.keys(factories) as PolicyName[];
+/** The hand-written policies (everything but the learned one and the oracle). */
+export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && n !== "oracle");
+
+export function policyFactory(name: string): PolicyFactory {
+  if (!(name in factories)) throw new KmlibError(ErrorCode.NotFound, `unknown policy "${name}"; known: ${policyNames.join(", ")}`);
+  return factories[name as PolicyName];
+}
+
+/** Synthetic workload names (plus `zipf-S` for any skew S and `trace`). */
+export const workloadNames = ["uniform", "hotcold-80-20", "hotcold-90-10", "zipf-0.8", "zipf-1.0", "zipf-1.2", "phases"] as const;
+
+export interface WorkloadOptions {
+  logicalBlocks: number;
+  seed: number;
+  /** MQSim trace file, for workload `trace`. */
+  trace?: string;
+  /** Writes per phase for `phases`; default 4 × logical blocks. */
+  phaseLength?: number;
+}
+
+export function makeWorkload(spec: string, opts: WorkloadOptions): Workload {
+  const u = opts.logicalBlocks;
+  if (spec === "trace" || spec.startsWith("trace:")) {
+    const path = spec.startsWith("trace:") ? spec.slice(6) : opts.trace;
+    if (!path) throw new KmlibError(ErrorCode.InvalidArgument, "workload trace needs a trace file (--trace FILE)");
+    return new TraceWorkload(path);
+  }
+  if (spec === "uniform") return new UniformWorkload(u, opts.seed);
+  if (spec === "phases") return new PhasedWorkload(u, opts.phaseLength ?? 4 * u, 0.9, 0.1, opts.seed);
+  let m = /^hotcold-(\d+)-(\d+)$/.exec(spec);
+  if (m) return new HotColdWorkload(u, Number(m[1]) / 100, Number(m[2]) / 100, opts.seed);
+  m = /^zipf-(\d+(?:\.\d+)?)$/.exec(spec);
+  if (m) return new ZipfWorkload(u, Number(m[1]), opts.seed);
+  throw new KmlibError(ErrorCode.NotFound, `unknown workload "${spec}"; known: ${workloadNames.join(", ")}, zipf-S, trace`);
+}

@@ -5,7 +5,8 @@
  * the kernel's (Documentation/bpf/standardization/instruction-set.rst and its opcode
  * registry, RFC 9669), checked against what the verifier accepts: every field the ISA does
  * not use must be zero ("reserved"), and anything else is an invalid encoding. Beyond the
- * RFC: load-acquire and store-release (STX|ATOMIC, imm 0x100 / 0x110, kernel 6.15).
+ * RFC: load-acquire and store-release (STX|ATOMIC, imm 0x100 / 0x110, kernel 6.15) and
+ * `may_goto` (JMP|JCOND, kernel 6.9).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { type Instruction, slots } from "./instruction.ts";
@@ -25,6 +26,7 @@ export type InsnKind =
   | { readonly kind: "end"; readonly order: "le" | "be" | "swap"; readonly bits: 16 | 32 | 64 }
   | { readonly kind: "ja" }
   | { readonly kind: "gotol" }
+  | { readonly kind: "may_goto" }
   | { readonly kind: "jcond"; readonly wide: boolean; readonly op: CondName; readonly operand: Operand }
   | { readonly kind: "call"; readonly target: "helper" | "local" | "kfunc" }
   | { readonly kind: "exit" }
@@ -118,6 +120,11 @@ export function classify(ins: Instruction): Classified {
         // The kernel lets a kfunc call carry the fd_array index of its module's BTF in `off`.
         if (off !== 0 && target !== "kfunc") return bad("call with a non-zero offset");
         return { kind: "call", target };
+      }
+      if (code === JumpOp.JCOND) {
+        if (!wide) return bad("may_goto in the JMP32 class");
+        if (operand !== "imm" || dst !== 0 || src !== 0 || imm !== 0) return bad("may_goto uses reserved fields");
+        return { kind: "may_goto" };
       }
       if (code === JumpOp.EXIT) {
         if (!wide) return bad("exit in the JMP32 class");

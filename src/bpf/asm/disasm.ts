@@ -86,7 +86,7 @@ function collectInput(input: Uint8Array | readonly Instruction[], options: Disas
 /** Where a branch goes, as llvm-objdump computes it: unsigned 64-bit byte address. */
 function branchTarget(ins: Instruction, k: InsnKind, offset: number): bigint | undefined {
   let delta: number;
-  if (k.kind === "ja" || k.kind === "jcond") delta = ins.off;
+  if (k.kind === "ja" || k.kind === "jcond" || k.kind === "may_goto") delta = ins.off;
   else if (k.kind === "gotol") delta = ins.imm;
   else return undefined;
   return BigInt.asUintN(64, BigInt(offset) + 8n + BigInt(delta) * 8n);

@@ -91,6 +91,8 @@ export const JSLE = jmp(J64, JumpOp.JSLE), JSLE32 = jmp(J32, JumpOp.JSLE);
 export const JSet = jmp(J64, JumpOp.JSET), JSet32 = jmp(J32, JumpOp.JSET);
 /** goto label (16-bit offset). */
 export const Ja = (target: string): Instruction => ({ ...insn(J64 | JumpOp.JA, 0, 0, 0, 0), ref: target });
+/** may_goto label: jump once the kernel's hidden loop budget is spent (kernel 6.9). */
+export const MayGoto = (target: string): Instruction => ({ ...insn(J64 | JumpOp.JCOND, 0, 0, 0, 0), ref: target });
 /** gotol label (32-bit offset in imm, cpu v4). */
 export const JaLong = (target: string): Instruction => ({ ...insn(J32 | JumpOp.JA, 0, 0, 0, 0), ref: target });
 

@@ -8,7 +8,8 @@
  * LLVM 18 and later (BPFInstrInfo.td): cpu v4's `s/=`, `s%=`, `r1 = (s8)r2`,
  * `r1 = bswap16 r1`, `gotol +N`, `r1 = *(s32 *)(r2 + 4)`, and stores of an immediate,
  * `*(u32 *)(r10 - 4) = 5`, load-acquire and store-release (LLVM 20:
- * `w0 = load_acquire((u8 *)(r1 + 0))`, `store_release((u64 *)(r1 + 8), r2)`), and unsigned modulo, `r1 %= r2` (LLVM 14 has no MOD: clang
+ * `w0 = load_acquire((u8 *)(r1 + 0))`, `store_release((u64 *)(r1 + 8), r2)`), `may_goto +N`,
+ * and unsigned modulo, `r1 %= r2` (LLVM 14 has no MOD: clang
  * expands `%` into div, mul and sub). LLVM has no JSET at all (clang never emits it); it is
  * printed `if r1 & r2 goto +N`, the form of the other conditional jumps.
  *
@@ -72,6 +73,8 @@ export function formatKind(ins: Instruction, k: InsnKind, alu32: boolean): strin
       return `goto ${branchOffset(off)}`;
     case "gotol":
       return `gotol ${branchOffset(imm)}`;
+    case "may_goto":
+      return `may_goto ${branchOffset(off)}`;
     case "jcond":
       return `if ${reg(dst, k.wide)} ${condOps[k.op]} ${k.operand === "imm" ? imm : reg(src, k.wide)} goto ${branchOffset(off)}`;
     case "call":

@@ -75,6 +75,8 @@ function liftOne(ins: Instruction, k: InsnKind, target: string | undefined): [In
       return [dsl.Ja(label()), `Ja(${q(label())})`];
     case "gotol":
       return [dsl.JaLong(label()), `JaLong(${q(label())})`];
+    case "may_goto":
+      return [dsl.MayGoto(label()), `MayGoto(${q(label())})`];
     case "jcond": {
       const [b64, b32, name] = jumpBuilders[k.op];
       const b = k.wide ? b64 : b32;
@@ -157,6 +159,7 @@ function targetSlot(ins: Instruction, k: InsnKind, slot: number): number | undef
   switch (k.kind) {
     case "ja":
     case "jcond":
+    case "may_goto":
       return slot + 1 + ins.off;
     case "gotol":
       return slot + 1 + ins.imm;

@@ -51,6 +51,8 @@ export function describeInstruction(ins: Instruction, target = ins.ref): string 
       return `Ja off: ${off}${ref}`;
     case "gotol":
       return `JaLong imm: ${imm}${ref}`;
+    case "may_goto":
+      return `MayGoto off: ${off}${ref}`;
     case "jcond":
       return `${condNames[k.op]}${k.operand === "imm" ? "Imm" : "Reg"}${w(k.wide)} dst: r${dst} ${k.operand === "imm" ? `imm: ${imm}` : `src: r${src}`} off: ${off}${ref}`;
     case "call":
@@ -105,7 +107,7 @@ export function describeInstruction(ins: Instruction, target = ins.ref): string 
 /** Slot a branch, local call or function address goes to (resolved offsets only). */
 function branchSlot(ins: Instruction, slot: number): number | undefined {
   const k = classify(ins);
-  if (k.kind === "ja" || k.kind === "jcond") return slot + 1 + ins.off;
+  if (k.kind === "ja" || k.kind === "jcond" || k.kind === "may_goto") return slot + 1 + ins.off;
   if (k.kind === "gotol" || (k.kind === "call" && k.target === "local") || (k.kind === "lddw" && k.pseudo === PseudoLd.FUNC)) return slot + 1 + ins.imm;
   return undefined;
 }

@@ -68,6 +68,8 @@ export const JumpOp = {
   JLE: 0xb0,
   JSLT: 0xc0,
   JSLE: 0xd0,
+  /** `may_goto` (JMP only, src 0 = BPF_MAY_GOTO; kernel 6.9): a jump taken once a hidden loop budget runs out. */
+  JCOND: 0xe0,
 } as const;
 export type JumpOp = keyof typeof JumpOp;
 

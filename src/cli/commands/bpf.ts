@@ -118,7 +118,7 @@ export function register(program: Command): void {
       `
 The llvm style matches llvm-objdump (LLVM 14) line for line. Instructions LLVM 14 cannot
 decode (cpu v4: sdiv/smod, movsx, bswap, gotol, sign-extending loads; stores of an
-immediate; load-acquire/store-release; mod; jset) are printed in the syntax of newer LLVM. Bytes that are no valid
+immediate; load-acquire/store-release; may_goto; mod; jset) are printed in the syntax of newer LLVM. Bytes that are no valid
 instruction print as <unknown>.
 
 Examples:

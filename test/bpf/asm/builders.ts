@@ -19,6 +19,7 @@ const samples: Record<string, () => AsmInput> = {
   ToBE: () => [dsl.ToBE(R2, 16), dsl.ToBE(R2, 32), dsl.ToBE(R2, 64)],
   BSwap: () => [dsl.BSwap(R3, 16), dsl.BSwap(R3, 32), dsl.BSwap(R3, 64)],
   Ja: () => [dsl.Ja("skip"), Mov.imm(R0, 1), label("skip"), dsl.Ja("back"), label("back"), Exit()],
+  MayGoto: () => [label("loop"), dsl.MayGoto("done"), dsl.Ja("loop"), label("done"), Exit()],
   JaLong: () => [dsl.JaLong("far"), Mov.imm(R0, 1), label("far"), dsl.JaLong("far")],
   Call: () => [dsl.Call(Helper.map_lookup_elem), dsl.Call(Helper.ktime_get_ns)],
   CallLocal: () => [dsl.CallLocal("sub"), Exit(), label("sub"), Mov.imm(R0, 2), Exit()],

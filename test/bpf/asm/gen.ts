@@ -20,7 +20,7 @@ const ATOMICS = [
 
 export const FORMS = [
   "alu", "salu", "neg", "mov", "movsx", "end", "bswap", "ja", "gotol", "jcond", "call", "exit", "lddw", "ldpseudo", "ldabs", "ldind",
-  "ldx", "ldsx", "st", "stx", "atomic", "ldacq", "strel",
+  "ldx", "ldsx", "st", "stx", "atomic", "ldacq", "strel", "maygoto",
 ] as const;
 export type Form = (typeof FORMS)[number];
 
@@ -100,6 +100,8 @@ export function randomInstruction(r: Rng, form: Form): Instruction {
       return ins(Class.STX | Mode.MEM | Size[r.pick(SIZES)], reg(r), reg(r), off16(r), 0);
     case "atomic":
       return ins(Class.STX | Mode.ATOMIC | Size[r.pick(["W", "DW"] as const)], reg(r), reg(r), off16(r), r.pick(ATOMICS));
+    case "maygoto":
+      return ins(Class.JMP | JumpOp.JCOND, 0, 0, off16(r), 0);
     case "ldacq":
       return ins(Class.STX | Mode.ATOMIC | Size[r.pick(SIZES)], reg(r), reg(r), off16(r), AtomicOp.LOAD_ACQ);
     case "strel":
@@ -122,6 +124,7 @@ export function llvm14Knows(ins: Instruction, alu32: boolean): boolean {
     case "st":
     case "load_acquire":
     case "store_release":
+    case "may_goto":
       return false;
     case "end":
       return k.order !== "swap";

@@ -15,14 +15,14 @@ import { ErrorCode, isKmlibError } from "../../../src/errors.ts";
 /**
  * The opcode registry (RFC 9669, Appendix A), plus the sign-extending loads BPF_MEMSX
  * (0x81, 0x89, 0x91) of the kernel's document and the 8- and 16-bit atomics that exist for
- * load-acquire and store-release (0xcb, 0xd3; kernel 6.15). 0x00 (the second half of lddw)
- * is not an instruction of its own.
+ * load-acquire and store-release (0xcb, 0xd3; kernel 6.15) and may_goto (0xe5; kernel 6.9).
+ * 0x00 (the second half of lddw) is not an instruction of its own.
  */
 const REGISTRY = `
 04 05 06 07 0c 0f 14 15 16 17 18 1c 1d 1e 1f 20 24 25 26 27 28 2c 2d 2e 2f 30 34 35 36 37 3c 3d 3e 3f
 40 44 45 46 47 48 4c 4d 4e 4f 50 54 55 56 57 5c 5d 5e 5f 61 62 63 64 65 66 67 69 6a 6b 6c 6d 6e 6f
 71 72 73 74 75 76 77 79 7a 7b 7c 7d 7e 7f 81 84 85 87 89 91 94 95 97 9c 9f a4 a5 a6 a7 ac ad ae af
-b4 b5 b6 b7 bc bd be bf c3 c4 c5 c6 c7 cb cc cd ce cf d3 d4 d5 d6 d7 db dc dd de`
+b4 b5 b6 b7 bc bd be bf c3 c4 c5 c6 c7 cb cc cd ce cf d3 d4 d5 d6 d7 db dc dd de e5`
   .trim()
   .split(/\s+/)
   .map((h) => parseInt(h, 16));
@@ -68,7 +68,9 @@ describe("opcodes", () => {
 describe("invalid encodings are typed errors naming the slot", () => {
   const cases: Array<[string, Instruction, RegExp]> = [
     ["unknown ALU operation", ins(0xe7, 1, 0, 0, 0), /unknown ALU operation/],
-    ["unknown jump operation", ins(0xe5, 0, 0, 0, 0), /unknown jump operation/],
+    ["unknown jump operation", ins(0xf5, 0, 0, 0, 0), /unknown jump operation/],
+    ["may_goto with a src", ins(0xe5, 0, 1, 2, 0), /may_goto uses reserved fields/],
+    ["may_goto in JMP32", ins(0xe6, 0, 0, 2, 0), /may_goto in the JMP32 class/],
     ["src register with an immediate", ins(0x07, 1, 3, 0, 5), /src register r3 with an immediate/],
     ["immediate with a register operand", ins(0x0f, 1, 3, 0, 5), /immediate 5 with a register operand/],
     ["offset on add", ins(0x07, 1, 0, 1, 5), /add with offset 1/],

@@ -64,7 +64,7 @@ describe("round trips", () => {
       const fixed = insns.map((ins, i): Instruction => {
         const k = asm.classify(ins);
         const delta = r.pick(starts) - (starts[i]! + 1);
-        if (k.kind === "ja" || k.kind === "jcond") return { ...ins, off: delta };
+        if (k.kind === "ja" || k.kind === "jcond" || k.kind === "may_goto") return { ...ins, off: delta };
         if (k.kind === "gotol" || (k.kind === "call" && k.target === "local")) return { ...ins, imm: delta };
         if (k.kind === "lddw" && k.pseudo === asm.PseudoLd.FUNC) return { ...ins, imm: delta, imm64: BigInt(delta >>> 0) };
         return ins;

@@ -8,7 +8,20 @@ import { existsSync, readFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
 import type { TestContext } from "node:test";
 
-export type Capability = "root" | "bpf" | "netns" | "clang" | "llvm-objdump" | "gcc" | "libbpf-dev" | "hping3";
+export type Capability = "root" | "bpf" | "netns" | "clang" | "llvm-objdump" | "gcc" | "libbpf-dev" | "hping3" | "sklearn" | "xgboost" | "onnx";
+
+/** Debian's python3 (the one with python3-sklearn & co.; a `python3` on PATH may be another). */
+export const SYSTEM_PYTHON = "/usr/bin/python3";
+
+const pyCache = new Map<string, boolean>();
+function pyModule(mod: string, pkg: string): string | undefined {
+  let ok = pyCache.get(mod);
+  if (ok === undefined) {
+    ok = existsSync(SYSTEM_PYTHON) && spawnSync(SYSTEM_PYTHON, ["-c", `import ${mod}`], { stdio: "ignore" }).status === 0;
+    pyCache.set(mod, ok);
+  }
+  return ok ? undefined : `python module ${mod} not importable by ${SYSTEM_PYTHON} (apt-get install ${pkg})`;
+}
 
 function has(cmd: string): boolean {
   return spawnSync("sh", ["-c", `command -v ${cmd}`], { stdio: "ignore" }).status === 0;
@@ -31,6 +44,9 @@ const checks: Record<Capability, () => string | undefined> = {
   gcc: () => (has("gcc") ? undefined : "gcc not installed"),
   "libbpf-dev": () => (existsSync("/usr/include/bpf/libbpf.h") ? undefined : "libbpf-dev not installed"),
   hping3: () => (has("hping3") ? undefined : "hping3 not installed"),
+  sklearn: () => pyModule("sklearn", "python3-sklearn"),
+  xgboost: () => pyModule("xgboost", "python3-xgboost"),
+  onnx: () => pyModule("onnx", "python3-onnx"),
 };
 
 /** Returns why the capabilities are missing, or undefined when all are present. */

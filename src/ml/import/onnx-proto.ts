@@ -251,3 +251,14 @@ export function decodeOnnx(bytes: Uint8Array): OnnxModel {
     },
   };
 }
+
+/**
+ * Encodes a ModelProto given as a plain object with ONNX's field names (`graph.node[].op_type`,
+ * bytes fields as Uint8Array): small hand-made models for tests and tools.
+ */
+export function encodeOnnx(model: Record<string, unknown>): Uint8Array {
+  const type = modelProto();
+  const err = type.verify(model);
+  if (err) throw new KmlibError(ErrorCode.InvalidArgument, `cannot encode ONNX model: ${err}`);
+  return type.encode(type.fromObject(model)).finish();
+}

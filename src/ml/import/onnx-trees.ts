@@ -95,7 +95,10 @@ function flat(n: OnnxNode, t: RawEnsemble["trees"][number], ids: readonly number
     if (r.op === "LEAF") return { leaf: true, value: ids.map((c) => r.weights.get(c) ?? 0) };
     return { leaf: false, feature: r.feature, op: r.op, threshold: r.value, yes: r.yes, no: r.no };
   };
-  return buildFlatTree(t.root, get, ids.length, nFeatures, `ONNX ${n.opType} tree ${t.id}`);
+  const f = buildFlatTree(t.root, get, ids.length, nFeatures, `ONNX ${n.opType} tree ${t.id}`);
+  const reached = f.feature.length + f.leafValue.length / ids.length;
+  if (reached !== t.nodes.size) failNode(n, `tree ${t.id}: ${t.nodes.size - reached} of its ${t.nodes.size} nodes cannot be reached from root node ${t.root} (a cycle?)`);
+  return f;
 }
 
 /** The ids a tree's leaves carry a weight for. */

@@ -115,7 +115,7 @@ export function importOnnx(bytes: Uint8Array, opts: OnnxImportOptions = {}): Imp
   const dim = inputInfo.shape?.length === 2 ? inputInfo.shape[1] : undefined;
   const nFeatures = typeof dim === "number" && dim > 0 ? dim : needed;
   if (!Number.isInteger(nFeatures) || nFeatures < 1) failNode(node, `cannot tell the number of features (${nFeatures})`);
-  if (needed > nFeatures) failNode(node, `reads feature ${needed - 1}, but the graph input ${JSON.stringify(input)} has ${nFeatures} features`);
+  if (needed > nFeatures) failNode(node, `uses ${needed} features, but the graph input ${JSON.stringify(input)} has ${nFeatures}`);
   const featureNames = opts.featureNames ?? Array.from({ length: nFeatures }, (_, j) => `f${j}`);
   if (featureNames.length !== nFeatures) fail(`feature count mismatch: the ONNX model has ${nFeatures} features, ${featureNames.length} names were given`);
   let model: Model;

@@ -4,7 +4,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { execFile } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Call, Exit, Helper, JGT, LoadMapFd, Mov, R0, R1, assemble, label } from "../../../src/bpf/asm/index.ts";
@@ -13,9 +13,20 @@ import { type Compiled, compileFixtures, llvmObjdump, tempDir } from "./toolchai
 
 const MAIN = new URL("../../../src/cli/main.ts", import.meta.url).pathname;
 
-function kmlib(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8" });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+interface Run {
+  status: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Run the CLI; tests start several at once, since each start costs most of a second. */
+function kmlib(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8", maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === "number" ? err.code : null;
+      resolve({ status: code, stdout, stderr });
+    });
+  });
 }
 
 const tmp = tempDir("kmlib-cli-");
@@ -31,19 +42,26 @@ describe("kmlib bpf disasm", () => {
 
   test("an object: the text of llvm-objdump -d, and of -dr", async (t) => {
     if (!requires(t, "clang", "llvm-objdump")) return;
-    for (const c of compiled) {
-      const r = kmlib("bpf", "disasm", c.path);
+    await Promise.all(compiled.map(async (c) => {
+      const [r, rr, d, dr] = await Promise.all([
+        kmlib("bpf", "disasm", c.path), kmlib("bpf", "disasm", "-r", c.path), llvmObjdump(["-d", c.path]), llvmObjdump(["-dr", c.path]),
+      ]);
       assert.equal(r.status, 0, r.stderr);
-      assert.equal(r.stdout, await llvmObjdump(["-d", c.path]));
-      const rr = kmlib("bpf", "disasm", "-r", c.path);
-      assert.equal(rr.stdout, await llvmObjdump(["-dr", c.path]));
-    }
+      assert.equal(r.stdout, d);
+      assert.equal(rr.stdout, dr);
+    }));
   });
 
-  test("--section, --json and the other styles", (t) => {
+  test("--section, --json and the other styles", async (t) => {
     if (!requires(t, "clang", "llvm-objdump")) return;
     const c = compiled.find((x) => x.name === "subprog")!;
-    const j = JSON.parse(kmlib("bpf", "disasm", "--json", c.path).stdout) as {
+    const [json, onlyRun, dslRun, cilRun] = await Promise.all([
+      kmlib("bpf", "disasm", "--json", c.path),
+      kmlib("bpf", "disasm", "--section", "xdp/second", c.path),
+      kmlib("bpf", "disasm", "--style", "dsl", "--section", "xdp", c.path),
+      kmlib("bpf", "disasm", "--style", "cilium", "--section", "xdp", c.path),
+    ]);
+    const j = JSON.parse(json.stdout) as {
       format: string; license: string; sections: Array<{ name: string; items: Array<{ kind: string; text?: string }>; relocations: Array<{ kind: string }> }>;
     };
     assert.equal(j.format, "elf64-bpf");
@@ -52,22 +70,26 @@ describe("kmlib bpf disasm", () => {
     assert.ok(j.sections[1]!.relocations.some((r) => r.kind === "call") && j.sections[1]!.relocations.some((r) => r.kind === "map"));
     assert.ok(j.sections[1]!.items.some((i) => i.kind === "insn" && i.text === "exit"));
 
-    const only = kmlib("bpf", "disasm", "--section", "xdp/second", c.path).stdout;
+    const only = onlyRun.stdout;
     assert.match(only, /Disassembly of section xdp\/second:/);
     assert.doesNotMatch(only, /Disassembly of section xdp:/);
 
-    const dsl = kmlib("bpf", "disasm", "--style", "dsl", "--section", "xdp", c.path).stdout;
+    const dsl = dslRun.stdout;
     assert.match(dsl, /CallLocal\("global_fn"\)/);
     assert.match(dsl, /LoadMapPtr\(R\d, "jump_table"\)/);
-    const cil = kmlib("bpf", "disasm", "--style", "cilium", "--section", "xdp", c.path).stdout;
+    const cil = cilRun.stdout;
     assert.match(cil, /^caller:$/m);
     assert.match(cil, /Call ktime_get_ns/);
   });
 
-  test("raw bytes and hex text", () => {
+  test("raw bytes and hex text", async () => {
     const raw = join(tmp.path, "prog.bin");
     writeFileSync(raw, program.bytes);
-    const r = kmlib("bpf", "disasm", raw);
+    const hex = join(tmp.path, "prog.hex");
+    writeFileSync(hex, Buffer.from(program.bytes).toString("hex").replace(/(.{16})/g, "$1\n"));
+    const [r, hexRun, dslRun, jsonRun] = await Promise.all([
+      kmlib("bpf", "disasm", raw), kmlib("bpf", "disasm", "--hex", hex), kmlib("bpf", "disasm", "--style", "dsl", raw), kmlib("bpf", "disasm", "--json", raw),
+    ]);
     assert.equal(r.status, 0, r.stderr);
     assert.equal(
       r.stdout,
@@ -80,38 +102,35 @@ describe("kmlib bpf disasm", () => {
         "",
       ].join("\n"),
     );
-    const hex = join(tmp.path, "prog.hex");
-    writeFileSync(hex, Buffer.from(program.bytes).toString("hex").replace(/(.{16})/g, "$1\n"));
-    assert.equal(kmlib("bpf", "disasm", "--hex", hex).stdout, r.stdout);
-    const dsl = kmlib("bpf", "disasm", "--style", "dsl", raw).stdout;
+    assert.equal(hexRun.stdout, r.stdout);
+    const dsl = dslRun.stdout;
     assert.match(dsl, /JGT\.imm\(R0, 5, "L5"\),\nCall\(Helper\.ktime_get_ns\),\nlabel\("L5"\),\nExit\(\),/);
-    const j = JSON.parse(kmlib("bpf", "disasm", "--json", raw).stdout) as { format: string; sections: Array<{ items: unknown[] }> };
+    const j = JSON.parse(jsonRun.stdout) as { format: string; sections: Array<{ items: unknown[] }> };
     assert.equal(j.format, "raw");
     assert.equal(j.sections[0]!.items.length, 5);
   });
 
-  test("errors are typed, on stderr, with exit code 1", () => {
+  test("errors are typed, on stderr, with exit code 1", async () => {
     const truncated = join(tmp.path, "truncated.o");
     writeFileSync(truncated, Uint8Array.from([0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0]));
-    const r = kmlib("bpf", "disasm", truncated);
-    assert.equal(r.status, 1);
-    assert.match(r.stderr, /^kmlib: KMLIB_INVALID_ELF: invalid ELF: truncated header \(18 of 64 bytes\)/);
     const odd = join(tmp.path, "odd.bin");
     writeFileSync(odd, program.bytes.subarray(0, 12));
-    const o = kmlib("bpf", "disasm", "--style", "cilium", odd);
+    const [r, o, missingFile, help] = await Promise.all([
+      kmlib("bpf", "disasm", truncated), kmlib("bpf", "disasm", "--style", "cilium", odd), kmlib("bpf", "disasm", join(tmp.path, "nope.o")), kmlib("bpf", "disasm", "--help"),
+    ]);
+    assert.equal(r.status, 1);
+    assert.match(r.stderr, /^kmlib: KMLIB_INVALID_ELF: invalid ELF: truncated header \(18 of 64 bytes\)/);
     assert.equal(o.status, 1);
     assert.match(o.stderr, /^kmlib: KMLIB_INVALID_ENCODING: /);
-    const missingFile = kmlib("bpf", "disasm", join(tmp.path, "nope.o"));
     assert.equal(missingFile.status, 1);
     assert.match(missingFile.stderr, /^kmlib: KMLIB_NOT_FOUND: cannot read/);
-    const help = kmlib("bpf", "disasm", "--help");
     assert.equal(help.status, 0);
     assert.match(help.stdout, /--section <name>/);
   });
 
-  test("--section names a section that is not there", (t) => {
+  test("--section names a section that is not there", async (t) => {
     if (!requires(t, "clang", "llvm-objdump")) return;
-    const r = kmlib("bpf", "disasm", "--section", "nope", compiled[0]!.path);
+    const r = await kmlib("bpf", "disasm", "--section", "nope", compiled[0]!.path);
     assert.equal(r.status, 1);
     assert.match(r.stderr, /^kmlib: KMLIB_NOT_FOUND: no program section named "nope"/);
   });

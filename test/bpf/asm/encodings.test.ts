@@ -87,6 +87,24 @@ describe("instruction forms against llvm-objdump", () => {
   });
 });
 
+describe("zero runs, odd sizes and misaligned bytes, as llvm-objdump walks them", () => {
+  test("`...` for 8 or more zero bytes, skipped in fours; 1-byte <unknown> at the end", async (t) => {
+    if (!requires(t, "clang", "llvm-objdump")) return;
+    const hex = [
+      "b700000001000000", "00".repeat(16), "9500000000000000", "00".repeat(12), "b701000002000000", "95000000000000000000", "00".repeat(4),
+      "b7020000030000009500000000000000", "010203",
+    ].join("");
+    const bytes = Uint8Array.from(hex.match(/../g)!, (h) => parseInt(h, 16));
+    const obj = await objectFromBytes(tmp.path, "zeroes", bytes);
+    for (const args of [["-d"], ["-d", "-z"]]) {
+      const theirs = await llvmObjdump([...args, obj]);
+      const ours = objdump(readBpfObject(readFileSync(obj)).programs, { file: obj, zeroes: args.includes("-z") });
+      assert.equal(ours, theirs, args.join(" "));
+      assert.match(ours, args.includes("-z") ? /<unknown>/ : /\t\t\.\.\./);
+    }
+  });
+});
+
 describe("what LLVM 14 lacks (cpu v4, immediate stores, load-acquire, may_goto, mod, jset): the syntax of newer LLVM", () => {
   const cases: Array<[string, string]> = [
     ["3f12010000000000", "r2 s/= r1"],

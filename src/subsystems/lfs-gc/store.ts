@@ -53,7 +53,12 @@ export class LogStore implements GcView {
   readonly blockTime: Float64Array;
   readonly blockWrites: Uint32Array;
 
-  readonly counters: StoreCounters = { hostWrites: 0, gcWrites: 0, victims: 0 };
+  /** Host writes since the last `resetCounters`. */
+  hostWrites = 0;
+  /** Blocks relocated by GC since the last `resetCounters`. */
+  gcWrites = 0;
+  /** Segments cleaned since the last `resetCounters`. */
+  victims = 0;
 
   private readonly policy: GcPolicy;
   private readonly logs: number;
@@ -141,16 +146,20 @@ export class LogStore implements GcView {
     const old = this.l2p[lba]!;
     if (old !== NONE) this.invalidate(old);
     this.now++;
-    this.counters.hostWrites++;
+    this.hostWrites++;
     this.blockTime[lba] = this.now;
     this.blockWrites[lba]!++;
     this.append(this.hasHostLog ? this.policy.hostLog!(lba, this) : 0, lba, this.now);
   }
 
+  get counters(): StoreCounters {
+    return { hostWrites: this.hostWrites, gcWrites: this.gcWrites, victims: this.victims };
+  }
+
   resetCounters(): void {
-    this.counters.hostWrites = 0;
-    this.counters.gcWrites = 0;
-    this.counters.victims = 0;
+    this.hostWrites = 0;
+    this.gcWrites = 0;
+    this.victims = 0;
   }
 
   get freeSegments(): number {
@@ -305,19 +314,21 @@ export class LogStore implements GcView {
     this.segState[victim] = SegState.Open; // out of every candidate set while it drains
     this.sealedCount--;
     const base = victim * b;
-    for (let off = 0; off < b && this.segValid[victim]! > 0; off++) {
-      const lba = this.p2l[base + off]!;
+    const p2l = this.p2l;
+    let left = this.segValid[victim]!;
+    for (let off = 0; off < b && left > 0; off++) {
+      const lba = p2l[base + off]!;
       if (lba === NONE) continue;
-      this.p2l[base + off] = NONE;
-      this.segValid[victim]!--;
-      this.counters.gcWrites++;
-      const log = this.hasGcLog ? this.policy.gcLog!(lba, victim, this) : 0;
-      this.appendGc(log, lba);
+      p2l[base + off] = NONE;
+      left--;
+      this.appendGc(this.hasGcLog ? this.policy.gcLog!(lba, victim, this) : 0, lba);
     }
+    this.gcWrites += this.segValid[victim]!;
+    this.segValid[victim] = 0;
     this.segState[victim] = SegState.Free;
     this.segEraseCount[victim]!++;
     this.freeStack[this.freeCount++] = victim;
-    this.counters.victims++;
+    this.victims++;
   }
 
   /**

@@ -11,7 +11,10 @@
  * - regressor, one target: class 1 when the score > 0 (boosted logits); several: the top one.
  * `post_transform` (LOGISTIC, SOFTMAX, ...) is monotone and never changes that class, so it is
  * ignored. Splits BRANCH_LEQ/LT/GTE/GT convert exactly (see `./tree-build.ts`); BRANCH_EQ/NEQ
- * are rejected. NaN inputs are out of scope (the integer form has no NaN).
+ * are rejected. Thresholds keep their float32 (or `_as_tensor` double) value and kmlib compares
+ * in double, so a float32 input graph decides identically on every float32-representable row
+ * (every integer feature below 2^24 included). NaN inputs are out of scope (the integer form
+ * has no NaN).
  *
  * Shapes: one multi-class tree -> "tree"; several trees whose leaves hold a weight per class
  * and equal base values -> "forest" (soft); anything with per-class bias, one weight column,

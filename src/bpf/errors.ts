@@ -75,7 +75,8 @@ export class PermissionError extends KmlibError {
     } else if (caps !== undefined) {
       // Capabilities are there: what is left is the locked-memory limit (kernels < 5.11
       // charge bpf memory to RLIMIT_MEMLOCK), lockdown, or an LSM policy.
-      parts.push("the capabilities are present: check RLIMIT_MEMLOCK (ulimit -l; kernels < 5.11), kernel lockdown and LSM policy");
+      const lockdown = /\[(\w+)\]/.exec(readSysctl("/sys/kernel/security/lockdown") ?? "")?.[1];
+      parts.push(`the capabilities are present: check ${lockdown && lockdown !== "none" ? `kernel lockdown (it is "${lockdown}")` : "kernel lockdown (/sys/kernel/security/lockdown)"}, LSM policy, and RLIMIT_MEMLOCK (ulimit -l; kernels < 5.11)`);
     }
     super(ErrorCode.Permission, parts.join("; "));
     this.errno = Math.abs(errno);

@@ -28,7 +28,7 @@ export interface ProgramRef {
   describe?(): string;
 }
 
-export type LinkKind = "xdp" | "tcx-ingress" | "tcx-egress" | "other";
+export type LinkKind = "xdp" | "tcx-ingress" | "tcx-egress" | "tracing" | "other";
 
 const ENODEV = 19, EBUSY = 16, EEXIST = 17, EINVAL = 22;
 
@@ -121,6 +121,18 @@ export function attachTcx(prog: ProgramRef, target: LinkTarget, direction: "ingr
   return createLink(prog, target, type, 0, direction === "ingress" ? "tcx-ingress" : "tcx-egress", opts.sys ?? bpfSys());
 }
 
+/**
+ * Attach a TRACING program (fentry/fexit/fmod_ret, loaded with `attachBtfId` from
+ * `kernelFunctionBtfId`) to its kernel function. Needs CAP_BPF + CAP_PERFMON.
+ */
+export function attachTracing(prog: ProgramRef & { readonly expectedAttachType?: number }, attachType: "TRACE_FENTRY" | "TRACE_FEXIT" | "MODIFY_RETURN" = "TRACE_FENTRY", opts: { readonly sys?: BpfSys } = {}): Link {
+  rejectUnknown(opts, ["sys"], "tracing attach options");
+  const sys = opts.sys ?? bpfSys();
+  const fd = sys.linkCreate({ progFd: prog.fd, targetFd: 0, attachType: AttachType[attachType], flags: 0 });
+  if (fd < 0) throw sysError(`attach ${prog.describe?.() ?? "program"} (${attachType})`, fd, ["bpf", "perfmon"]);
+  return new Link(fd, "tracing", 0, attachType, sys);
+}
+
 /** An attachment. Closing it detaches the program unless the link is pinned. */
 export class Link extends FdObject {
   readonly kind: LinkKind;
@@ -135,7 +147,7 @@ export class Link extends FdObject {
   }
 
   describe(): string {
-    return `${this.kind} link on ${this.#target}`;
+    return this.kind === "tracing" ? `tracing link (${this.#target})` : `${this.kind} link on ${this.#target}`;
   }
 
   /**
@@ -176,6 +188,7 @@ export function linkFromPin(path: string, sys: BpfSys = bpfSys()): Link {
     const i = linkInfo(fd, sys);
     const kind: LinkKind = i.type === LinkType.XDP ? "xdp"
       : i.type === LinkType.TCX ? (i.attachType === AttachType.TCX_EGRESS ? "tcx-egress" : "tcx-ingress")
+      : i.type === LinkType.TRACING ? "tracing"
       : "other";
     return new Link(fd, kind, i.ifindex ?? 0, i.ifindex ? `ifindex ${i.ifindex}` : nameOf(LinkType, i.type), sys);
   } catch (e) {

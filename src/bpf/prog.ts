@@ -218,3 +218,16 @@ export function programFromId(id: number, sys: BpfSys = bpfSys()): Program {
   if (fd < 0) throw sysError(`open program id ${id}`, fd, ["sys_admin"]);
   return programFromFd(fd, sys);
 }
+
+const BTF_KIND_FUNC = 12;
+
+/**
+ * BTF id of a kernel function, for tracing programs (`attachBtfId` of an fentry/fexit
+ * program). Needs a kernel with BTF (/sys/kernel/btf/vmlinux).
+ */
+export function kernelFunctionBtfId(name: string, sys: BpfSys = bpfSys()): number {
+  const id = sys.vmlinuxBtfId(name, BTF_KIND_FUNC);
+  if (id === -2) throw new KmlibError(ErrorCode.NotFound, `no kernel function "${name}" in the kernel's BTF`);
+  if (id < 0) throw sysError(`look up "${name}" in the kernel's BTF (/sys/kernel/btf/vmlinux)`, id, []);
+  return id;
+}

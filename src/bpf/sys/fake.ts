@@ -87,6 +87,7 @@ export class FakeBpfSys implements BpfSys {
   munmap(...a: Parameters<BpfSys["munmap"]>): number { return this.#dispatch("munmap", a); }
   view(...a: Parameters<BpfSys["view"]>): ArrayBuffer { return this.#dispatch("view", a); }
   watchReadable(...a: Parameters<BpfSys["watchReadable"]>): FdWatch { return this.#dispatch("watchReadable", a); }
+  vmlinuxBtfId(...a: Parameters<BpfSys["vmlinuxBtfId"]>): number { return this.#dispatch("vmlinuxBtfId", a); }
   ifNameToIndex(...a: Parameters<BpfSys["ifNameToIndex"]>): number { return this.#dispatch("ifNameToIndex", a); }
   setns(...a: Parameters<BpfSys["setns"]>): number { return this.#dispatch("setns", a); }
 }

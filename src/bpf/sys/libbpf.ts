@@ -84,6 +84,8 @@ function build(): BpfSys {
     testRun: f(lib, "int bpf_prog_test_run_opts(int prog_fd, _Inout_ kmlib_test_run_opts *opts)"),
     enableStats: f(lib, "int bpf_enable_stats(int type)"),
     numCpus: f(lib, "int libbpf_num_possible_cpus(void)"),
+    loadVmlinuxBtf: f(lib, "void *btf__load_vmlinux_btf(void)"),
+    btfFind: f(lib, "int btf__find_by_name_kind(void *btf, const char *name, uint32_t kind)"),
     close: f(libc, "int close(int fd)"),
     mmap: f(libc, "void *mmap(void *addr, size_t length, int prot, int flags, int fd, int64_t offset)"),
     munmap: f(libc, "int munmap(void *addr, size_t length)"),
@@ -106,6 +108,8 @@ function build(): BpfSys {
   const testRunResult = (ret: number, o: Out): TestRunResult =>
     ({ ret, retval: o.retval, duration: o.duration, dataSizeOut: o.data_size_out, ctxSizeOut: o.ctx_size_out });
   const MAP_SHARED = 1;
+  // The kernel's BTF is parsed once (a few MB) and kept for the process lifetime.
+  let vmlinux: bigint | null = null;
   const MAP_FAILED = 0xffff_ffff_ffff_ffffn;
 
   return {
@@ -167,6 +171,11 @@ function build(): BpfSys {
     watchReadable: (fd, onReadable): FdWatch => {
       const h = koffi.node.poll(fd, { readable: true }, () => onReadable());
       return { close: () => h.close() };
+    },
+    vmlinuxBtfId: (name, kind) => {
+      vmlinux ??= fns.loadVmlinuxBtf() as bigint | null;
+      if (vmlinux === null) return -koffi.errno();
+      return call(fns.btfFind, vmlinux, name, kind);
     },
     ifNameToIndex: (name) => {
       const r = fns.ifNameToIndex(name) as number;

@@ -133,6 +133,9 @@ export interface BpfSys {
   /** Calls `onReadable` whenever `fd` is readable, from the event loop. */
   watchReadable(fd: number, onReadable: () => void): FdWatch;
 
+  /** BTF type id of `name` with BTF kind `kind` in the running kernel's BTF (-errno if absent). */
+  vmlinuxBtfId(name: string, kind: number): number;
+
   ifNameToIndex(name: string): number;
   /** setns(2) for the calling thread. */
   setns(fd: number, nstype: number): number;

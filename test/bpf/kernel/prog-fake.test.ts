@@ -45,6 +45,7 @@ test("PermissionError names the capabilities the process lacks", () => {
   const ok = new PermissionError("load", 1, ["bpf"], (1n << 39n) | (1n << 21n));
   assert.deepEqual(ok.missing, []);
   assert.match(ok.message, /RLIMIT_MEMLOCK/);
+  assert.match(ok.message, /lockdown/);
 });
 
 test("verifier log summary keeps the last useful lines and counts the rest", () => {

@@ -38,7 +38,7 @@ function dataPath(): BenchEntry[] {
     using prog = loadProgram({
       name: "kmlib_bench",
       type: "XDP",
-      instructions: feedbackProxyProgram({ control: "control", counters: "counters", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+      instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
       maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
     });
     using bare = loadProgram({ name: "kmlib_pass", type: "XDP", instructions: [Mov.imm(0, 2), Exit()] });

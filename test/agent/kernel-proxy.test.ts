@@ -72,7 +72,7 @@ describe("kernel-side eBPF proxy", () => {
       using prog = loadProgram({
         name: "kmlib_bounds",
         type: "XDP",
-        instructions: feedbackProxyProgram({ control: "control", counters: "counters", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+        instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
         maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
       });
       kp.writeControl({ mode: "recommendation", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 5_000_000_000n });
@@ -92,6 +92,39 @@ describe("kernel-side eBPF proxy", () => {
       }
       write(0n, 1n, 65536n);
       assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, "model version 0: no model");
+    } finally {
+      ring.close();
+    }
+  });
+
+  test("collaboration: the kernel enforces the budget (model decisions per window, per CPU)", (t) => {
+    if (!requires(t, "bpf")) return;
+    using kp = KernelProxy.open("budget");
+    using rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
+    const ring = new RingBuffer({ name: "fb", size: 1 << 16 });
+    try {
+      using prog = loadProgram({
+        name: "kmlib_budget",
+        type: "XDP",
+        instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+        maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
+      });
+      const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
+      new DataView(v.buffer).setBigUint64(0, 1n, true);
+      new DataView(v.buffer).setBigInt64(8, 1n, true);
+      new DataView(v.buffer).setBigInt64(16, 65536n, true);
+      rec.update(new Uint8Array(4), v);
+      kp.writeControl({ mode: "collaboration", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 60_000_000_000n, confidenceThreshold: 0.5, budgetLimit: 3, budgetWindow: 10 });
+      const before = kp.readCounters();
+      // One test-run executes its repeats on one CPU (migration disabled): 10 windows of 10.
+      prog.testRun({ data: PACKET, repeat: 100 });
+      const d = sinceSnapshot(kp.readCounters(), before);
+      assert.equal(d.collaboration.model.decided, 30, "3 model decisions per window of 10");
+      assert.equal(d.collaboration.default.decided, 70);
+      kp.writeControl({ budgetLimit: 0 });
+      const b2 = kp.readCounters();
+      prog.testRun({ data: PACKET, repeat: 20 });
+      assert.equal(sinceSnapshot(kp.readCounters(), b2).collaboration.model.decided, 0, "a zero budget keeps the model out");
     } finally {
       ring.close();
     }

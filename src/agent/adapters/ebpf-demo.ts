@@ -75,7 +75,7 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
     const prog = loadProgram({
       name: "kmlib_demo",
       type: "XDP",
-      instructions: feedbackProxyProgram({ control: "control", counters: "counters", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
+      instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
       maps: { ...proxy.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
     });
     this.#k = { proxy, rec, ring, reader, prog };

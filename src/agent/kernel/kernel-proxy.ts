@@ -3,7 +3,7 @@
  * The kernel-side state of an eBPF proxy, from the agent's side: the control map (one 64-byte
  * record, `proxy/control.ts`) that the data path reads on every decision, and the per-CPU
  * efficiency counters (one 24-byte cell per mode x source, `proxy/kernel/fragment.ts`) it
- * writes. Pinned under /sys/fs/bpf/kmlib/<pin>/ when asked, so the kernel side keeps running,
+ * writes, and the per-CPU collaboration budget window. Pinned under /sys/fs/bpf/kmlib/<pin>/ when asked, so the kernel side keeps running,
  * and falls back to emergency on its own, when the agent dies; a restarted agent re-attaches.
  * Needs CAP_BPF (root).
  */
@@ -11,7 +11,7 @@ import { existsSync, mkdirSync } from "node:fs";
 import { type BpfMap, createMap, mapFromPin, pinPath } from "../../bpf/index.ts";
 import { type Control, CONTROL_SIZE, decodeControl, encodeControl } from "../../proxy/control.ts";
 import { type Counter, type EfficiencyCounters, emptyCounters } from "../../proxy/efficiency.ts";
-import { COUNTER_CELL_SIZE, CounterOffset } from "../../proxy/kernel/fragment.ts";
+import { BUDGET_CELL_SIZE, COUNTER_CELL_SIZE, CounterOffset } from "../../proxy/kernel/fragment.ts";
 import { COUNTER_SLOTS, MODES, type Mode, SOURCES, type Source, counterSlot } from "../../proxy/mode.ts";
 
 const KEY0 = new Uint8Array(4);
@@ -29,31 +29,36 @@ export interface KernelProxyOptions {
 export class KernelProxy {
   readonly control: BpfMap;
   readonly counters: BpfMap;
+  /** Per-CPU collaboration budget window (fragment `budgetLookup`). */
+  readonly budget: BpfMap;
   /** True when the maps were found pinned (a kernel side that outlived an agent). */
   readonly reattached: boolean;
 
-  private constructor(control: BpfMap, counters: BpfMap, reattached: boolean) {
+  private constructor(control: BpfMap, counters: BpfMap, budget: BpfMap, reattached: boolean) {
     this.control = control;
     this.counters = counters;
+    this.budget = budget;
     this.reattached = reattached;
   }
 
   static open(name: string, opts: KernelProxyOptions = {}): KernelProxy {
     if (opts.pin !== undefined) {
       const dir = pinPath(opts.pin);
-      if (existsSync(`${dir}/control`) && existsSync(`${dir}/counters`)) {
-        return new KernelProxy(mapFromPin(`${dir}/control`), mapFromPin(`${dir}/counters`), true);
+      if (existsSync(`${dir}/control`) && existsSync(`${dir}/counters`) && existsSync(`${dir}/budget`)) {
+        return new KernelProxy(mapFromPin(`${dir}/control`), mapFromPin(`${dir}/counters`), mapFromPin(`${dir}/budget`), true);
       }
     }
     const control = createMap({ name: `${name.slice(0, 7)}_ctl`, type: "ARRAY", keySize: 4, valueSize: CONTROL_SIZE, maxEntries: 1 });
     const counters = createMap({ name: `${name.slice(0, 7)}_eff`, type: "PERCPU_ARRAY", keySize: 4, valueSize: COUNTER_CELL_SIZE, maxEntries: COUNTER_SLOTS });
-    const kp = new KernelProxy(control, counters, false);
+    const budget = createMap({ name: `${name.slice(0, 7)}_bud`, type: "PERCPU_ARRAY", keySize: 4, valueSize: BUDGET_CELL_SIZE, maxEntries: 1 });
+    const kp = new KernelProxy(control, counters, budget, false);
     kp.writeControl({ mode: "emergency", modelVersion: 0, heartbeatNs: 0n, heartbeatTimeoutNs: 1_000_000_000n, confidenceThreshold: 0.8, budgetLimit: 0, budgetWindow: 1 });
     if (opts.pin !== undefined) {
       const dir = pinPath(opts.pin);
       mkdirSync(dir, { recursive: true });
       control.pin(`${dir}/control`);
       counters.pin(`${dir}/counters`);
+      budget.pin(`${dir}/budget`);
     }
     return kp;
   }
@@ -101,13 +106,14 @@ export class KernelProxy {
   }
 
   /** Maps to give `loadProgram` for programs built with the proxy fragments. */
-  maps(): { control: BpfMap; counters: BpfMap } {
-    return { control: this.control, counters: this.counters };
+  maps(): { control: BpfMap; counters: BpfMap; budget: BpfMap } {
+    return { control: this.control, counters: this.counters, budget: this.budget };
   }
 
   close(): void {
     this.control.close();
     this.counters.close();
+    this.budget.close();
   }
   [Symbol.dispose](): void {
     this.close();

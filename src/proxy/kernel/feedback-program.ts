@@ -3,7 +3,8 @@
  * A complete kernel-side proxy with a data path the agent can drive: the model's answer lives
  * in a "recommendation" array map (u64 model version, s64 decision, s64 confidence Q16) that
  * the program bounds-checks again before use (out of bounds = no model: the default decides),
- * the mode comes from `effectiveMode` (heartbeat fallback), the decision from `decideFragment`,
+ * the mode comes from `effectiveMode` (heartbeat fallback), the decision from `decideFragment`
+ * (with the collaboration budget enforced per CPU),
  * each decision is counted per (mode, source), and in learning and collaboration modes a
  * 32-byte feedback record goes out through a ring buffer:
  *
@@ -18,7 +19,7 @@ import {
   Add, AtomicAdd, Call, Exit, Helper, JEq, JNE, Ja, LoadMapPtr, LoadMapValue, LoadMem, Mov, StoreImm, StoreMem, label, type AsmInput,
 } from "../../bpf/asm/index.ts";
 import { ModeCode } from "../mode.ts";
-import { boundsCheck, countDecision, decideFragment, effectiveMode } from "./fragment.ts";
+import { boundsCheck, budgetLookup, countDecision, decideFragment, effectiveMode } from "./fragment.ts";
 
 export const FEEDBACK_RECORD_SIZE = 32;
 export const RECOMMENDATION_VALUE_SIZE = 24;
@@ -31,6 +32,8 @@ export const NO_MODEL = 0xffffffff;
 export interface FeedbackProgramMaps {
   readonly control: string;
   readonly counters: string;
+  /** Per-CPU array (BUDGET_CELL_SIZE, 1 entry): the collaboration budget window. */
+  readonly budget: string;
   readonly recommendation: string;
   readonly ringbuf: string;
   readonly lost: string;
@@ -48,6 +51,7 @@ export function feedbackProxyProgram(m: FeedbackProgramMaps): AsmInput {
     StoreImm("DW", 10, REC + 24, 0),
     effectiveMode({ map: m.control, ctl: 6, mode: 7, stackOff: -4 }),
     StoreMem("W", 10, REC, 7),
+    budgetLookup({ map: m.budget, slot: -64, keyOff: -52 }),
     // The model's answer from the recommendation map, checked again here.
     StoreImm("W", 10, -12, 0),
     LoadMapPtr(1, m.recommendation),
@@ -66,7 +70,7 @@ export function feedbackProxyProgram(m: FeedbackProgramMaps): AsmInput {
     StoreMem("W", 10, REC + 16, 4),
     Mov.imm(2, DEFAULT_DECISION),
     Mov.imm(5, 0),
-    decideFragment({ mode: 7, ctl: 6, defaultDecision: 2, modelDecision: 3, confidenceQ16: 4, veto: 5, decision: 8, source: 9 }),
+    decideFragment({ mode: 7, ctl: 6, defaultDecision: 2, modelDecision: 3, confidenceQ16: 4, veto: 5, decision: 8, source: 9, budgetSlot: -64 }),
     Ja("count"),
     label("no_model"),
     Mov.imm(8, DEFAULT_DECISION),

@@ -5,14 +5,15 @@
  * - `effectiveMode`: reads the control record and yields the mode the data path uses; when
  *   now - heartbeat > timeout (or no heartbeat, no record, a bad mode) it yields emergency on
  *   its own: the kernel never waits for user space.
- * - `decideFragment`: the `decide()` rule of `proxy/decide.ts` (without the budget window).
+ * - `decideFragment`: the `decide()` rule of `proxy/decide.ts`, with the collaboration budget
+ *   enforced kernel-side when given a budget cell (`budgetLookup`).
  * - `countDecision`: bumps the per-CPU efficiency counter of (mode, source).
  * - `boundsCheck`: the kernel-side second check of a recommendation field.
  * Register conventions are explicit parameters; fragments clobber R0-R5 (helper calls) and
  * only the callee-saved registers they are given. Labels are prefixed so fragments compose.
  */
 import {
-  Add, Call, Helper, JEq, JGE, JGT, JNE, JSGT, JSLT, Ja, LoadImm64, LoadMapPtr, LoadMem, Lsh, Mov, StoreImm, StoreMem, Sub, label,
+  Add, Call, Helper, JEq, JGE, JGT, JLE, JLT, JNE, JSGT, JSLT, Ja, LoadImm64, LoadMapPtr, LoadMem, Lsh, Mov, StoreImm, StoreMem, Sub, label,
   type AsmInput, type Register,
 } from "../../bpf/asm/index.ts";
 import { ControlOffset } from "../control.ts";
@@ -80,7 +81,23 @@ export interface DecideFragmentOptions {
   readonly decision: Register;
   /** Receives the source code (0 default, 1 model). */
   readonly source: Register;
+  /**
+   * Stack slot (8-aligned, negative) where `budgetLookup` spilled the budget cell pointer.
+   * Absent: no budget (the model decides every confident collaboration decision).
+   */
+  readonly budgetSlot?: number;
   readonly prefix?: string;
+}
+
+/** Per-CPU budget cell: u32 decisions seen in the window, u32 model decisions used. */
+export const BUDGET_CELL_SIZE = 8;
+
+/**
+ * Looks up the per-CPU budget cell (array map `map`, key 0) and spills the pointer (or 0) to
+ * `slot`, for `decideFragment`'s budgetSlot. Clobbers R0-R5.
+ */
+export function budgetLookup(o: { map: string; slot: number; keyOff: number }): AsmInput {
+  return [StoreImm("W", 10, o.keyOff, 0), LoadMapPtr(1, o.map), Mov.reg(2, 10), Add.imm(2, o.keyOff), Call(Helper.map_lookup_elem), StoreMem("DW", 10, o.slot, 0)];
 }
 
 /**
@@ -90,13 +107,48 @@ export interface DecideFragmentOptions {
 export function decideFragment(o: DecideFragmentOptions): AsmInput {
   const p = o.prefix ?? "dc";
   const byModel = `${p}_model`, byDefault = `${p}_default`, done = `${p}_done`;
+  // Budget window (per CPU): every collaboration decision counts as seen; the window restarts
+  // after budget_window decisions; the model may take budget_limit of them. R0, R1 and the
+  // decision register (set only at the end) are the scratch registers.
+  const budget: AsmInput =
+    o.budgetSlot === undefined
+      ? []
+      : [
+          LoadMem("DW", 0, 10, o.budgetSlot),
+          JEq.imm(0, 0, byDefault),
+          LoadMem("W", 1, 0, 0),
+          Add.imm(1, 1),
+          LoadMem("W", o.decision, o.ctl, ControlOffset.budgetWindow),
+          JLE.reg(1, o.decision, `${p}_in_window`),
+          Mov.imm(1, 1),
+          StoreImm("W", 0, 4, 0),
+          label(`${p}_in_window`),
+          StoreMem("W", 0, 0, 1),
+        ];
+  const spend: AsmInput =
+    o.budgetSlot === undefined
+      ? []
+      : [
+          LoadMem("DW", 0, 10, o.budgetSlot),
+          LoadMem("W", 1, 0, 4),
+          LoadMem("W", o.decision, o.ctl, ControlOffset.budgetLimit),
+          JGE.reg(1, o.decision, byDefault),
+          Add.imm(1, 1),
+          StoreMem("W", 0, 4, 1),
+        ];
   return [
-    JNE.imm(o.veto, 0, byDefault),
-    JEq.imm(o.mode, ModeCode.recommendation, byModel),
+    JEq.imm(o.mode, ModeCode.recommendation, `${p}_recommend`),
     JNE.imm(o.mode, ModeCode.collaboration, byDefault),
     JEq.imm(o.ctl, 0, byDefault),
+    budget,
+    JNE.imm(o.veto, 0, byDefault),
     LoadMem("W", 1, o.ctl, ControlOffset.confidenceQ16),
-    JGE.reg(o.confidenceQ16, 1, byModel),
+    JLT.reg(o.confidenceQ16, 1, byDefault),
+    spend,
+    Ja(byModel),
+    label(`${p}_recommend`),
+    JNE.imm(o.veto, 0, byDefault),
+    Ja(byModel),
     label(byDefault),
     Mov.reg(o.decision, o.defaultDecision),
     Mov.imm(o.source, SourceCode.default),

@@ -88,7 +88,7 @@ export class ProxyRunner {
     const previous = this.store.statuses().find((s) => s.name === c.name)?.status as Partial<ProxyStatus> | undefined;
     const initial = previous?.mode ? parseMode(previous.mode) : c.initialMode;
     this.#counters = await this.adapter.estimateEfficiency();
-    this.#controller = new ModeController({ initial, thresholds: c.controller, now: this.#now, baseline: this.#counters });
+    this.#controller = new ModeController({ initial, thresholds: c.controller, now: this.#now, baseline: this.#counters, initialCauses: previous?.emergencyCauses ?? [] });
     this.event("agent", `proxy started in ${initial} (adapter ${this.adapter.kind})`, { mode: initial, kernelMode: before.effectiveMode, fallback: before.fallback });
     if (before.fallback === "stale-heartbeat") {
       // The kernel side outlived a dead agent and fell back on its own: say so, then recover.
@@ -97,7 +97,8 @@ export class ProxyRunner {
     }
     await this.adapter.correctSystemState();
     await this.heartbeat();
-    if (before.fallback === "stale-heartbeat") await this.#apply(this.controller.heartbeatRestored());
+    // Heartbeats flow again: clears a heartbeat cause, fresh or recorded by the previous agent.
+    await this.#apply(this.controller.heartbeatRestored());
     await this.#syncModel();
     await this.adapter.setMode(this.controller.mode);
     await this.#publishStatus();

@@ -115,7 +115,14 @@ export interface ControllerOptions {
   readonly now?: () => number;
   /** Cumulative counters at start, so the first window counts only what follows. */
   readonly baseline?: EfficiencyCounters;
+  /**
+   * Why an initial emergency holds (a restarted agent passes what it recorded); unknown or
+   * absent causes count as an operator's request, which only an operator clears.
+   */
+  readonly initialCauses?: readonly string[];
 }
+
+const CAUSES: readonly EmergencyCause[] = ["heartbeat", "model-load", "collapse", "operator"];
 
 /** Evaluations remembered for the recent window. */
 const RECENT_KEPT = 64;
@@ -142,7 +149,10 @@ export class ModeController {
     this.#mode = opts.initial ?? Mode.learning;
     this.#baseline = opts.baseline ?? emptyCounters();
     this.#last = this.#baseline;
-    if (this.#mode === Mode.emergency) this.#causes.add("operator");
+    if (this.#mode === Mode.emergency) {
+      const known = (opts.initialCauses ?? []).filter((c): c is EmergencyCause => (CAUSES as readonly string[]).includes(c));
+      for (const c of known.length > 0 ? known : (["operator"] as const)) this.#causes.add(c);
+    }
   }
 
   get mode(): Mode {

@@ -163,3 +163,15 @@ describe("mode controller", () => {
     assert.throws(() => resolveThresholds({ minDecisions: 0 }), /controller\.minDecisions/);
   });
 });
+
+describe("mode controller after a restart", () => {
+  test("an emergency recorded with its causes resumes with them; without causes it waits for an operator", () => {
+    const a = new ModeController({ initial: "emergency", initialCauses: ["heartbeat"] });
+    assert.deepEqual(a.emergencyCauses, ["heartbeat"]);
+    assert.equal(a.heartbeatRestored()?.to, "learning");
+    const b = new ModeController({ initial: "emergency", initialCauses: ["bogus"] });
+    assert.deepEqual(b.emergencyCauses, ["operator"]);
+    assert.equal(b.heartbeatRestored(), undefined);
+    assert.equal(b.mode, "emergency");
+  });
+});

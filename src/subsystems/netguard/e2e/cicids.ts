@@ -22,7 +22,8 @@
  * describe finished flows, while the kernel decides each packet on the flow so far.
  */
 import { loadCicFlowMeter, CICIDS2017_SAMPLE_DIR } from "../../../ml/dataset/cicflowmeter.ts";
-import { makeDataset, type Dataset } from "../../../ml/dataset/dataset.ts";
+import { makeDataset, takeRows, type Dataset } from "../../../ml/dataset/dataset.ts";
+import { Rng } from "../../../ml/rng.ts";
 import { NUM_FEATURES, featureIndex, type FeatureName } from "../features.ts";
 import { inputsFor, inputsOf } from "./model-program.ts";
 import { CLASS_NAMES, trainIntegerForest, type TrainOptions, type TrainSummary } from "./train.ts";
@@ -80,10 +81,24 @@ export interface CicModel {
   readonly unmapped: readonly FeatureName[];
 }
 
-/** Load the sample (binary labels), map it to the contract, train a forest for the slot. */
-export async function trainCicModel(dir: string = CICIDS2017_SAMPLE_DIR, o: TrainOptions = {}): Promise<CicModel> {
+/**
+ * At most `ratio` attack rows per benign row, drawn with a seeded generator (the sample has
+ * ~9 attack rows per benign one, a prior no server's traffic has).
+ */
+export function balanceAttacks(ds: Dataset, ratio = 1, seed = 1): Dataset {
+  const benign: number[] = [], attack: number[] = [];
+  for (let i = 0; i < ds.nRows; i++) (ds.y[i] === 0 ? benign : attack).push(i);
+  const keep = Math.min(attack.length, Math.round(benign.length * ratio));
+  if (keep >= attack.length) return ds;
+  const rng = new Rng(seed);
+  rng.shuffle(attack);
+  return takeRows(ds, Int32Array.from([...benign, ...attack.slice(0, keep)]).sort());
+}
+
+/** Load the sample (binary labels), map it to the contract, balance, train a forest for the slot. */
+export async function trainCicModel(dir: string = CICIDS2017_SAMPLE_DIR, o: TrainOptions & { attackRatio?: number } = {}): Promise<CicModel> {
   const raw = await loadCicFlowMeter(dir, { columns: CICIDS_COLUMN_MAP.map((m) => m.column), labels: "binary" });
-  const { ds } = cicToContract(raw);
+  const ds = balanceAttacks(cicToContract(raw).ds, o.attackRatio ?? 1, o.seed ?? 1);
   const inputs = inputsFor(CICIDS_COLUMN_MAP.map((m) => m.feature));
   const { model, summary } = trainIntegerForest(ds, inputs, "cicids2017", o);
   const classes = { benign: summary.benign, attack: summary.attack };

@@ -15,7 +15,10 @@ export class RecordLabels {
   readonly labeler: Labeler;
   readonly #server: string;
 
-  constructor(plan: LabPlan, truth: GroundTruth = groundTruth(plan)) {
+  constructor(
+    readonly plan: LabPlan,
+    truth: GroundTruth = groundTruth(plan),
+  ) {
     this.labeler = new Labeler(truth);
     this.#server = plan.server.id;
   }
@@ -138,8 +141,8 @@ export class FlowBook {
       const { drops, of } = FlowBook.drops(f, side);
       if (of === 0) continue;
       const flagged = drops * 2 > of;
-      if (f.label === 1) flagged ? c.tp++ : c.fn++;
-      else flagged ? c.fp++ : c.tn++;
+      const cell = f.label === 1 ? (flagged ? "tp" : "fn") : flagged ? "fp" : "tn";
+      c[cell]++;
     }
     return scores(c);
   }

@@ -29,6 +29,8 @@ export class TrainingCollector {
   readonly rows: TrainingRow[] = [];
   readonly #seen = new Map<string, number>();
   dropped = 0;
+  /** Labelled records offered. */
+  records = 0;
 
   constructor(
     readonly labels: RecordLabels,
@@ -43,6 +45,7 @@ export class TrainingCollector {
     for (const r of recs) {
       const label = this.labels.label(r);
       if (label === undefined) continue;
+      this.records++;
       const id = flowId(r);
       const i = this.#seen.get(id) ?? 0;
       this.#seen.set(id, i + 1);

@@ -26,3 +26,4 @@ export * from "./ir/serialize.ts";
 export * from "./ir/lower.ts";
 export * from "./ir/summary.ts";
 export { Rng } from "./rng.ts";
+export * from "./import/index.ts";

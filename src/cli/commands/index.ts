@@ -7,8 +7,9 @@ import { register as bpf } from "./bpf.ts";
 import { register as bpfKernel } from "./bpf-kernel.ts";
 import { register as core } from "./core.ts";
 import { register as demo } from "./demo.ts";
+import { register as gc } from "./gc.ts";
 import { register as importModel } from "./import.ts";
 import { register as lab } from "./lab.ts";
 import { register as ml } from "./ml.ts";
 
-export const commands: Array<(program: Command) => void> = [demo, bpf, bpfKernel, lab, ml, core, importModel];
+export const commands: Array<(program: Command) => void> = [demo, bpf, bpfKernel, lab, ml, core, importModel, gc];

@@ -6,6 +6,8 @@ import { ErrorCode, KmlibError } from "../../errors.ts";
 import * as classical from "./policies/classical.ts";
 import { MlLifetimePolicy } from "./policies/ml-lifetime.ts";
 import { oracle } from "./policies/oracle.ts";
+import { RecommendedPolicy, policySource } from "./recommended.ts";
+import type { GcMode } from "./recommended.ts";
 import type { PolicyFactory } from "./simulate.ts";
 import { TraceWorkload } from "./trace.ts";
 import { HotColdWorkload, PhasedWorkload, UniformWorkload, ZipfWorkload } from "./workload.ts";
@@ -32,6 +34,18 @@ export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && n !=
 export function policyFactory(name: string): PolicyFactory {
   if (!(name in factories)) throw new KmlibError(ErrorCode.NotFound, `unknown policy "${name}"; known: ${policyNames.join(", ")}`);
   return factories[name as PolicyName];
+}
+
+/**
+ * The learned policy behind the proxy's decision logic: its victims are recommendations,
+ * applied per `mode`, with the classical `fallback` as guard and reference.
+ */
+export function mlWithMode(mode: GcMode, fallback = "greedy"): PolicyFactory {
+  const fb = policyFactory(fallback);
+  return (ctx) => {
+    const ml = new MlLifetimePolicy(ctx.logicalBlocks);
+    return new RecommendedPolicy({ source: policySource(ml), fallback: fb(ctx), mode, placement: ml });
+  };
 }
 
 /** Synthetic workload names (plus `zipf-S` for any skew S and `trace`). */

@@ -24,6 +24,18 @@ export interface COptions {
   storage?: string;
   /** Emit `#include <stdint.h>` (default true; BPF builds may bring their own types). */
   includeStdint?: boolean;
+  /**
+   * For BPF builds: start ensemble accumulators from a zero the verifier cannot evaluate
+   * (`z - z` behind an empty asm), as kmlib's own code does. With constant accumulators the
+   * verifier cannot prune the joins between trees and gives up on larger forests.
+   */
+  opaqueAccumulators?: boolean;
+  /**
+   * For BPF builds: read every feature through a volatile pointer at each use. Otherwise
+   * clang keeps features in registers across trees, the verifier narrows their ranges per
+   * path, and the states at tree joins no longer prune (1M-instruction limit on forests).
+   */
+  volatileInputs?: boolean;
 }
 
 /** An int32 literal (INT32_MIN has no literal of its own). */
@@ -58,7 +70,7 @@ function argmaxC(n: number, arr: string): string[] {
   return out;
 }
 
-function bodyC(ir: IrModel): string[] {
+function bodyC(ir: IrModel, o: COptions): string[] {
   const S = irScoreCount(ir);
   switch (ir.kind) {
     case "tree": {
@@ -71,7 +83,9 @@ function bodyC(ir: IrModel): string[] {
     case "forest":
     case "boosted": {
       const bias = ir.kind === "boosted" ? ir.bias : new Array<number>(S).fill(0);
-      const out = bias.map((b, s) => `  int32_t s${s} = ${i32(b)};`);
+      const zero = o.opaqueAccumulators ? " + (z0 - z1)" : "";
+      const out = o.opaqueAccumulators ? ["  int32_t z0 = x[0], z1 = z0;", '  __asm__ volatile("" : "+r"(z1));'] : [];
+      out.push(...bias.map((b, s) => `  int32_t s${s} = ${i32(b)}${zero};`));
       ir.trees.forEach((t, ti) => {
         out.push(`  /* tree ${ti} */`);
         out.push(
@@ -141,8 +155,9 @@ export function generateC(irIn: IrModel, o: COptions = {}): string {
     ` * Integer only: no floating point, no libc. Returns the class; writes scores[0..${S - 1}]. */`,
     ...(o.includeStdint === false ? [] : ["#include <stdint.h>"]),
     "",
-    `${o.storage ? o.storage + " " : ""}int ${name}(const int32_t *x, int32_t *scores)`,
+    `${o.storage ? o.storage + " " : ""}int ${name}(const int32_t *x_, int32_t *scores)`,
     "{",
+    `  const ${o.volatileInputs ? "volatile " : ""}int32_t *x = x_;`,
   ];
-  return [...head, ...bodyC(ir), "}", ""].join("\n");
+  return [...head, ...bodyC(ir, o), "}", ""].join("\n");
 }

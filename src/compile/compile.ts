@@ -103,7 +103,8 @@ function wrapBody(build: BodyBuilder, ir: IrModel, form: Form, prefix: string, c
   }
 }
 
-function inlineBuilder(ir: IrModel): BodyBuilder {
+/** The inline body of any model kind (single layout). */
+export function inlineBuilder(ir: IrModel): BodyBuilder {
   switch (ir.kind) {
     case "tree":
     case "forest":

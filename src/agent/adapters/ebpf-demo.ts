@@ -68,7 +68,8 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
 
   async init(options: Readonly<Record<string, unknown>>): Promise<void> {
     this.lifecycle.apply("init");
-    const proxy = KernelProxy.open(this.proxy);
+    // With `pin`, the kernel side outlives the agent (and falls back on its own when it dies).
+    const proxy = KernelProxy.open(this.proxy, typeof options.pin === "string" ? { pin: options.pin } : {});
     const rec = createMap({ name: "kmlib_rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
     const ring = new RingBuffer({ name: "kmlib_fb", size: 1 << 20 });
     const reader = new RingBufReader(ring.map, { lost: ring.lostMap });

@@ -1,0 +1,114 @@
+/**
+ * @module bench/suites/lfsgc
+ * The lfs-gc simulator and policies:
+ * - speed: simulated block writes per second (host writes plus GC relocations, and host writes
+ *   alone) of the greedy store on uniform overwrites, beside the same simulator written in C
+ *   (src/subsystems/lfs-gc/anchor/greedy-sim.c, gcc -O2, built now). Both run the very same
+ *   write sequence and must report the same GC writes. CPU time is used, not wall time: the
+ *   machines are shared and wall time swings several-fold; wall figures are in the notes.
+ * - write amplification: the learned policy on each workload beside, as anchors measured in
+ *   the same run, the best classical policy, the oracle, and greedy (uniform writes).
+ */
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { runMatrix, sharedTraces, summarize } from "../../src/subsystems/lfs-gc/bench-matrix.ts";
+import { greedy } from "../../src/subsystems/lfs-gc/policies/classical.ts";
+import { makeWorkload, policyNames, workloadNames } from "../../src/subsystems/lfs-gc/registry.ts";
+import { simulate } from "../../src/subsystems/lfs-gc/simulate.ts";
+import { UniformWorkload } from "../../src/subsystems/lfs-gc/workload.ts";
+import { entry, median, progress, type BenchEntry } from "../types.ts";
+
+const REPEATS = 5;
+
+function buildAnchor(): string {
+  const dir = mkdtempSync(join(tmpdir(), "kmlib-bench-"));
+  const out = join(dir, "greedy-sim");
+  const src = fileURLToPath(new URL("../../src/subsystems/lfs-gc/anchor/greedy-sim.c", import.meta.url));
+  execFileSync("gcc", ["-O2", "-o", out, src, "-lm"], { stdio: "inherit" });
+  return out;
+}
+
+interface Run {
+  hostWrites: number;
+  gcWrites: number;
+  seconds: number;
+  cpuSeconds: number;
+}
+
+function speed(bin: string, u: number, b: number, sf: number): BenchEntry[] {
+  const warmup = 2 * u;
+  const measure = 40 * u;
+  const ts: Run[] = [];
+  const c: Run[] = [];
+  for (let i = 0; i < REPEATS; i++) {
+    const c0 = process.cpuUsage();
+    const r = simulate({ policy: greedy, workload: new UniformWorkload(u, 1), spareFactor: sf, blocksPerSegment: b, warmupWrites: warmup, measureWrites: measure });
+    const cpu = process.cpuUsage(c0);
+    ts.push({ hostWrites: r.hostWrites, gcWrites: r.gcWrites, seconds: r.seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6 });
+    const out = spawnSync(bin, [String(u), String(b), String(sf), String(warmup), String(measure), "1"], { encoding: "utf8" });
+    if (out.status !== 0) throw new Error(`C anchor failed (${out.status}): ${out.stderr}`);
+    c.push(JSON.parse(out.stdout) as Run);
+  }
+  const same = ts.every((t, i) => t.gcWrites === c[i]!.gcWrites && t.hostWrites === c[i]!.hostWrites);
+  if (!same) throw new Error(`TS and C simulators disagree: ${JSON.stringify(ts[0])} vs ${JSON.stringify(c[0])}`);
+  // Each run times warm-up + measure host writes and the GC writes they cause (≈ same WA).
+  const wa = (ts[0]!.hostWrites + ts[0]!.gcWrites) / ts[0]!.hostWrites;
+  const host = warmup + measure;
+  const phys = host * wa;
+  const rate = (rs: Run[], n: number, key: "cpuSeconds" | "seconds"): number => median(rs.map((r) => n / r[key]));
+  const cfg = `uniform, greedy, ${u} blocks, ${b}/segment, spare ${sf}`;
+  const notes = {
+    writeAmplification: wa,
+    identicalToC: same,
+    wallBlockWritesPerSec: rate(ts, phys, "seconds"),
+    cWallBlockWritesPerSec: rate(c, phys, "seconds"),
+    timing: "CPU time of warm-up + measured writes (fill excluded), median of 5",
+    target: ">= 10e6 simulated block writes/s",
+  };
+  return [
+    entry(`simulated block writes/s (host + GC), ${cfg}`, rate(ts, phys, "cpuSeconds"), "writes/s", "same simulator in C (gcc -O2)", rate(c, phys, "cpuSeconds"), notes),
+    entry(`simulated host writes/s, ${cfg}`, rate(ts, host, "cpuSeconds"), "writes/s", "same simulator in C (gcc -O2)", rate(c, host, "cpuSeconds"), notes),
+  ];
+}
+
+function writeAmplification(): BenchEntry[] {
+  const u = 1 << 16;
+  const traces = sharedTraces().filter((t) => makeWorkload(`trace:${t}`, { logicalBlocks: 0, seed: 1 }).logicalBlocks >= 32 * 64);
+  const workloads = [...workloadNames, ...traces.map((t) => `trace:${t}`)];
+  const results = runMatrix({
+    policies: policyNames,
+    workloads,
+    spareFactor: 0.1,
+    blocksPerSegment: 64,
+    logicalBlocks: u,
+    warmupFactor: 4,
+    measureFactor: 8,
+    seed: 1,
+    onProgress: progress,
+  });
+  const out: BenchEntry[] = [];
+  for (const s of summarize(results)) {
+    if (s.mlWa === undefined) continue;
+    const all = Object.fromEntries(results.filter((r) => r.workload === s.workload).map((r) => [r.policy, r.writeAmplification]));
+    const notes = { spareFactor: 0.1, blocksPerSegment: 64, logicalBlocks: results.find((r) => r.workload === s.workload)!.logicalBlocks, byPolicy: all };
+    out.push(entry(`WA ml vs best classical, ${s.workload}`, s.mlWa, "WA", `best classical (${s.bestClassical})`, s.bestClassicalWa, { ...notes, target: "<= 0.9 on skewed workloads" }));
+    if (s.oracleWa !== undefined) out.push(entry(`WA ml vs oracle, ${s.workload}`, s.mlWa, "WA", "oracle (knows every future overwrite)", s.oracleWa, { ...notes, target: "<= 1.05" }));
+    if (s.workload === "uniform" && s.greedyWa !== undefined) out.push(entry(`WA ml vs greedy, uniform`, s.mlWa, "WA", "greedy", s.greedyWa, { ...notes, target: "<= 1.02" }));
+  }
+  return out;
+}
+
+export default async function run(): Promise<BenchEntry[]> {
+  progress("building the C anchor");
+  const bin = buildAnchor();
+  progress("speed: TS vs C, spare 0.1");
+  const out = speed(bin, 1 << 16, 64, 0.1);
+  progress("speed: TS vs C, spare 0.3, 2^18 blocks of 512/segment");
+  out.push(...speed(bin, 1 << 18, 512, 0.3));
+  progress("write amplification matrix");
+  out.push(...writeAmplification());
+  return out;
+}

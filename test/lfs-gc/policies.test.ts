@@ -1,0 +1,105 @@
+/**
+ * The learned policy against the hand-written ones and the oracle, at a size that runs in
+ * seconds (2^14 blocks, 64 per segment, spare 0.1), plus its model and bookkeeping.
+ */
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { ErrorCode, isKmlibError } from "../../src/errors.ts";
+import { runMatrix, summarize } from "../../src/subsystems/lfs-gc/bench-matrix.ts";
+import { lifetimeClass, SegmentLedger } from "../../src/subsystems/lfs-gc/policies/lifetime.ts";
+import { LifetimeModel, MlLifetimePolicy } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
+import { oracle } from "../../src/subsystems/lfs-gc/policies/oracle.ts";
+import { policyNames } from "../../src/subsystems/lfs-gc/registry.ts";
+import { LogStore } from "../../src/subsystems/lfs-gc/store.ts";
+import { ZipfWorkload } from "../../src/subsystems/lfs-gc/workload.ts";
+
+describe("write amplification targets", () => {
+  const results = runMatrix({
+    policies: policyNames,
+    workloads: ["uniform", "hotcold-90-10", "zipf-1.0"],
+    spareFactor: 0.1,
+    blocksPerSegment: 64,
+    logicalBlocks: 1 << 14,
+    warmupFactor: 4,
+    measureFactor: 8,
+    seed: 3,
+  });
+  const summary = new Map(summarize(results).map((s) => [s.workload, s]));
+
+  test("on uniform writes the learned policy is never more than 2% worse than greedy", () => {
+    const s = summary.get("uniform")!;
+    assert.ok(s.mlVsGreedy! <= 1.02, `ml ${s.mlWa} vs greedy ${s.greedyWa}`);
+  });
+
+  for (const w of ["hotcold-90-10", "zipf-1.0"]) {
+    test(`on ${w} the learned policy beats the best classical policy by 10% or more`, () => {
+      const s = summary.get(w)!;
+      assert.ok(s.mlVsBestClassical! <= 0.9, `ml ${s.mlWa} vs ${s.bestClassical} ${s.bestClassicalWa}`);
+    });
+  }
+
+  test("the oracle bounds everything", () => {
+    for (const s of summary.values()) {
+      const all = results.filter((r) => r.workload === s.workload);
+      for (const r of all) assert.ok(s.oracleWa! <= r.writeAmplification, `${r.policy} ${r.writeAmplification} beats the oracle ${s.oracleWa} on ${s.workload}`);
+    }
+  });
+});
+
+describe("lifetime model", () => {
+  test("learns overwrite rates, counting blocks still alive (no survivor bias)", () => {
+    const u = 1000;
+    const m = new LifetimeModel(u, { priorDeaths: 0 });
+    const hot = m.cell(10, 8);
+    const cold = m.cell(5000, 1);
+    assert.notEqual(hot, cold);
+    // 100 hot versions that each lived 50 writes; 100 cold ones written at 0 still alive at 10^4.
+    for (let i = 0; i < 100; i++) {
+      m.enter(hot, i);
+      m.die(hot, i, i + 50);
+      m.enter(cold, 0);
+    }
+    assert.ok(Math.abs(m.rate(hot, 1e4) - 1 / 50) < 1e-9);
+    assert.equal(m.rate(cold, 1e4), 0); // no death seen, a million block-writes of exposure
+    m.die(cold, 0, 1e4);
+    assert.ok(Math.abs(m.rate(cold, 1e4) - 1 / ((1e4 * 100) / 1)) < 1e-12, "one death over all the exposure");
+  });
+
+  test("lifetime classes: U/32 wide first class, 4x per class, capped", () => {
+    const u = 3200;
+    assert.equal(lifetimeClass(50, u, 6), 0);
+    assert.equal(lifetimeClass(100, u, 6), 1);
+    assert.equal(lifetimeClass(399, u, 6), 1);
+    assert.equal(lifetimeClass(400, u, 6), 2);
+    assert.equal(lifetimeClass(1e12, u, 6), 5);
+    assert.equal(lifetimeClass(Infinity, u, 6), 5);
+  });
+
+  test("per-segment sums stay equal to the sums over the blocks each segment holds", () => {
+    const u = 4096;
+    const policy = new MlLifetimePolicy(u);
+    const store = new LogStore({ logicalBlocks: u, blocksPerSegment: 32, spareFactor: 0.15 }, policy);
+    const w = new ZipfWorkload(u, 1, 1);
+    const buf = new Int32Array(u);
+    store.writeBatch(Int32Array.from({ length: u }, (_, i) => i), u);
+    for (let k = 0; k < 6; k++) {
+      w.next(buf, u);
+      store.writeBatch(buf, u);
+    }
+    const ledger = (policy as unknown as { ledger: SegmentLedger }).ledger;
+    const sums = (ledger as unknown as { segSum: Float64Array }).segSum;
+    for (let s = 0; s < store.segments; s++) {
+      if (store.segValid[s] === 0) continue;
+      let expect = 0;
+      for (let off = 0; off < 32; off++) {
+        const lba = store.p2l[s * 32 + off]!;
+        if (lba >= 0) expect += ledger.value[lba]!;
+      }
+      assert.ok(Math.abs(sums[s]! - expect) <= 1e-9 * Math.max(1, expect), `segment ${s}: ${sums[s]} vs ${expect}`);
+    }
+  });
+
+  test("the oracle refuses to run without the recorded future", () => {
+    assert.throws(() => oracle(undefined, 100), (e) => isKmlibError(e, ErrorCode.InvalidArgument));
+  });
+});

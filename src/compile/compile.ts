@@ -18,7 +18,7 @@ import { validateIr } from "../ml/ir/validate.ts";
 import { DEFAULT_PREFIX, recordBytes } from "./abi.ts";
 import type { BodyContext } from "./emit-common.ts";
 import { inlineLinearBody, inlineMlpBody } from "./inline-dense.ts";
-import { inlineTreeBody, inlineTreeBodyChunked, treeCodeSizes } from "./inline-trees.ts";
+import { estimateTreeSlots, inlineTreeBody, inlineTreeBodyChunked, treeCodeSizes } from "./inline-trees.ts";
 import { countSlots, estimateInlineProcessed, estimateTableProcessed, KERNEL_LIMITS, type KernelLimits } from "./limits.ts";
 import { chainStage } from "./tailcall.ts";
 import { tableBody } from "./table-emit.ts";
@@ -82,6 +82,8 @@ export interface CompiledModel {
 }
 
 const STRATEGIES = ["inline", "table", "auto"] as const;
+/** Generated instructions live in memory as objects: a bound on a whole tail-call chain. */
+const MAX_CHAIN_INSNS = 4_000_000;
 const LAYOUTS = ["single", "subprogs", "tailcalls", "auto"] as const;
 const FORMS = ["record", "io", "function"] as const;
 
@@ -163,7 +165,26 @@ interface Plan {
   table?: TableShape;
 }
 
-function planInline(ir: IrModel, layout: Exclude<Layout, "tailcalls">, form: Form, prefix: string, o: CompileOptions): Plan {
+/** Upper bound of the inline code of tree models, checked before any code is generated. */
+function inlineTreeBound(ir: IrModel): number {
+  switch (ir.kind) {
+    case "tree":
+      return estimateTreeSlots(ir.tree, ir.nClasses, 0) + ir.tree.leafValue.length * 2 + 64;
+    case "forest":
+    case "boosted":
+      return treeCodeSizes(ir).reduce((a, b) => a + b, 0) + 32 * irScoreCount(ir) + 64;
+    case "linear":
+    case "mlp":
+      return 0;
+    default:
+      return assertNever(ir, "integer model kind");
+  }
+}
+
+function planInline(ir: IrModel, layout: Exclude<Layout, "tailcalls">, form: Form, prefix: string, o: CompileOptions, lim: KernelLimits): Plan {
+  const bound = inlineTreeBound(ir);
+  if (bound > lim.maxInsns) tooLarge(`about ${bound} instructions exceed the ${lim.maxInsns}-instruction program limit`);
+  if (estimateInlineProcessed(bound) > lim.maxProcessed) tooLarge(`about ${estimateInlineProcessed(bound)} verifier-processed instructions exceed the ${lim.maxProcessed} limit`);
   let build = inlineBuilder(ir);
   if (layout === "subprogs") {
     if (ir.kind !== "forest" && ir.kind !== "boosted") throw new KmlibError(ErrorCode.InvalidArgument, `layout "subprogs" splits tree ensembles; a ${ir.kind} model has one body`);
@@ -179,7 +200,10 @@ function planTailcalls(ir: IrModel, form: Form, prefix: string, o: CompileOption
   if (ir.kind !== "forest" && ir.kind !== "boosted") throw new KmlibError(ErrorCode.InvalidArgument, `layout "tailcalls" splits tree ensembles, not a ${ir.kind} model`);
   if (form === "function") throw new KmlibError(ErrorCode.InvalidArgument, `layout "tailcalls" needs form "record" or "io": a function cannot tail-call and return`);
   const budget = o.chunkInsns ?? Math.floor(Math.min(lim.maxInsns, lim.maxProcessed / 1.1)) - 1024;
-  const chunks = chunkTrees(treeCodeSizes(ir), budget);
+  const sizes = treeCodeSizes(ir);
+  const chunks = chunkTrees(sizes, budget);
+  const total = chunks.flat().reduce((n, t) => n + sizes[t]!, 0);
+  if (total > MAX_CHAIN_INSNS) tooLarge(`a tail-call chain of about ${total} instructions is beyond what kmlib generates (${MAX_CHAIN_INSNS}); use the table strategy`);
   if (chunks.length > lim.tailCalls + 1) tooLarge(`${chunks.length} tail-call stages needed, beyond the chain of ${lim.tailCalls + 1} programs (MAX_TAIL_CALL_CNT ${lim.tailCalls}); use the table strategy`);
   const ens: IrForest | IrBoosted = ir;
   const programs = chunks.map((_, i) => {
@@ -215,7 +239,7 @@ function attempt(f: () => Plan): Plan | string {
   try {
     return f();
   } catch (e) {
-    if (e instanceof KmlibError) return e.message;
+    if (e instanceof KmlibError) return e.message.replace(/^model too large: /, "");
     throw e;
   }
 }
@@ -245,8 +269,8 @@ export function compileModel(irIn: IrModel, o: CompileOptions = {}): CompiledMod
   const wantTable = strategy !== "inline";
   let chosen: Plan | undefined;
   let reason = "";
-  if (wantInline && (layout === "auto" || layout === "single")) chosen = consider("inline/single", () => planInline(ir, "single", form, prefix, o));
-  if (!chosen && wantInline && layout === "subprogs") chosen = consider("inline/subprogs", () => planInline(ir, "subprogs", form, prefix, o));
+  if (wantInline && (layout === "auto" || layout === "single")) chosen = consider("inline/single", () => planInline(ir, "single", form, prefix, o, lim));
+  if (!chosen && wantInline && layout === "subprogs") chosen = consider("inline/subprogs", () => planInline(ir, "subprogs", form, prefix, o, lim));
   if (!chosen && wantTable && (layout === "auto" || layout === "single")) chosen = consider("table", () => planTable(ir, form, prefix, o));
   if (!chosen && wantInline && ensemble && form !== "function" && (layout === "auto" || layout === "tailcalls")) {
     chosen = consider("inline/tailcalls", () => planTailcalls(ir, form, prefix, o, lim));

@@ -137,19 +137,24 @@ export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: Body
   return { items, stackBytes: 0 };
 }
 
-/** Per-tree inline code size (slots), for splitting an ensemble into chunks. */
-export function treeCodeSizes(ir: IrForest | IrBoosted): number[] {
-  const nScores = irScoreCount(ir);
-  const acc = accFor(nScores);
-  const width = ir.kind === "boosted" ? 1 : ir.nClasses;
-  const scoreOf = (t: number) => (ir.kind === "boosted" ? ir.treeScore[t]! : 0);
-  return ir.trees.map((t, i) => countTreeSlots(treeSums([t], width, i, acc, "s", scoreOf)));
+/**
+ * Upper bound of one tree's inline code (slots) without emitting it: per node a load and a
+ * jump (+2 for the rare gotol trampoline of a huge left subtree, covered by a 2% margin),
+ * per leaf its non-zero adds (1 slot in a register, 3 in memory) and the jump to the end.
+ */
+export function estimateTreeSlots(t: IrTree, width: number, nScores: number): number {
+  const perAdd = nScores <= SCORE_REGS.length ? 1 : 3;
+  let adds = 0;
+  for (const v of t.leafValue) if (v !== 0) adds++;
+  const n = t.feature.length;
+  return Math.ceil((2 * n + adds * perAdd + (n + 1)) * 1.02) + 2 + 0 * width;
 }
 
-function countTreeSlots(items: readonly AsmItem[]): number {
-  let n = 0;
-  for (const it of items) if (!("label" in it)) n += it.op === 0x18 ? 2 : 1;
-  return n;
+/** Per-tree inline code size bounds (slots), for planning and splitting an ensemble. */
+export function treeCodeSizes(ir: IrForest | IrBoosted): number[] {
+  const nScores = irScoreCount(ir);
+  const width = ir.kind === "boosted" ? 1 : ir.nClasses;
+  return ir.trees.map((t) => estimateTreeSlots(t, width, nScores));
 }
 
 /** Loads the accumulators from scores memory at r2 (register accumulators only). */

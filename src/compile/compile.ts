@@ -193,13 +193,14 @@ function planInline(ir: IrModel, layout: Exclude<Layout, "tailcalls">, form: For
     build = (ctx) => inlineTreeBodyChunked(ens, ctx, chunks);
   }
   const maps = form === "io" ? [ioMap(ir, prefix)] : [];
-  return { strategy: "inline", layout, programs: [program(`${prefix}model`, wrapBody(build, ir, form, prefix, false, o), estimateInlineProcessed)], maps };
+  const dense = ir.kind === "linear" || ir.kind === "mlp";
+  return { strategy: "inline", layout, programs: [program(`${prefix}model`, wrapBody(build, ir, form, prefix, false, o), (n) => estimateInlineProcessed(n, dense))], maps };
 }
 
 function planTailcalls(ir: IrModel, form: Form, prefix: string, o: CompileOptions, lim: KernelLimits): Plan {
   if (ir.kind !== "forest" && ir.kind !== "boosted") throw new KmlibError(ErrorCode.InvalidArgument, `layout "tailcalls" splits tree ensembles, not a ${ir.kind} model`);
   if (form === "function") throw new KmlibError(ErrorCode.InvalidArgument, `layout "tailcalls" needs form "record" or "io": a function cannot tail-call and return`);
-  const budget = o.chunkInsns ?? Math.floor(Math.min(lim.maxInsns, lim.maxProcessed / 1.1)) - 1024;
+  const budget = o.chunkInsns ?? Math.floor(Math.min(lim.maxInsns, lim.maxProcessed / 1.5)) - 1024;
   const sizes = treeCodeSizes(ir);
   const chunks = chunkTrees(sizes, budget);
   const total = chunks.flat().reduce((n, t) => n + sizes[t]!, 0);
@@ -218,7 +219,7 @@ function planTable(ir: IrModel, form: Form, prefix: string, o: CompileOptions): 
   const shape = tableShape(ir, o.capacity);
   const f = wrapBody((ctx) => tableBody(shape, ctx), ir, form, prefix, true, o);
   const loop = shape.family === "trees" ? { body: 18 * shape.depth + 4 * shape.nScores + 16, n: shape.treeCap } : { body: 0, n: 0 };
-  const p = program(`${prefix}model`, f, (insns) => estimateTableProcessed(insns, loop.body, loop.n));
+  const p = program(`${prefix}model`, f, (insns) => estimateTableProcessed(insns, loop.body, loop.n, shape.family !== "trees"));
   const maps: MapPlan[] = [
     { name: `${prefix}tbl`, type: "ARRAY", keySize: 4, valueSize: shape.bytes, maxEntries: 2, role: "table" },
     { name: `${prefix}ctl`, type: "ARRAY", keySize: 4, valueSize: 8, maxEntries: 1, role: "control" },

@@ -37,11 +37,12 @@ export function countSlots(items: readonly ({ label: string } | { op: number })[
  * trees) prune, because scores start opaque: every instruction is visited about once, plus
  * the argmax and clamp diamonds. A single tree ends on each leaf: its leaves re-walk nothing.
  */
-export function estimateInlineProcessed(insns: number): number {
-  return Math.ceil(insns * 1.1) + 64;
+export function estimateInlineProcessed(insns: number, dense = false): number {
+  // Dense models: the clamps' diamonds are re-walked until the verifier checkpoints (~3x).
+  return Math.ceil(insns * (dense ? 3.5 : 1.5)) + 256;
 }
 
-/** Verifier cost of table code: two unrolled attempts, the tree loop visited per tree. */
-export function estimateTableProcessed(codeInsns: number, loopBodyInsns: number, loopIterations: number): number {
-  return 2 * (codeInsns + loopBodyInsns * loopIterations) + 64;
+/** Verifier cost of table code (both unrolled attempts are in the code): the tree loop is walked once per tree. */
+export function estimateTableProcessed(codeInsns: number, loopBodyInsns: number, loopIterations: number, dense: boolean): number {
+  return estimateInlineProcessed(codeInsns, dense) + 2 * loopBodyInsns * loopIterations;
 }

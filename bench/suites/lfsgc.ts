@@ -7,7 +7,8 @@
  *   write sequence and must report the same GC writes. CPU time is used, not wall time: the
  *   machines are shared and wall time swings several-fold; wall figures are in the notes.
  * - write amplification: the learned policy on each workload beside, as anchors measured in
- *   the same run, the best classical policy, the oracle, and greedy (uniform writes).
+ *   the same run, the best classical policy, the oracle, the rate oracle (synthetic workloads)
+ *   and greedy (uniform writes).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -96,6 +97,7 @@ function writeAmplification(): BenchEntry[] {
     const notes = { spareFactor: 0.1, blocksPerSegment: 64, logicalBlocks: results.find((r) => r.workload === s.workload)!.logicalBlocks, byPolicy: all };
     out.push(entry(`WA ml vs best classical, ${s.workload}`, s.mlWa, "WA", `best classical (${s.bestClassical})`, s.bestClassicalWa, { ...notes, target: "<= 0.9 on skewed workloads" }));
     if (s.oracleWa !== undefined) out.push(entry(`WA ml vs oracle, ${s.workload}`, s.mlWa, "WA", "oracle (knows every future overwrite)", s.oracleWa, { ...notes, target: "<= 1.05" }));
+    if (s.rateOracleWa !== undefined) out.push(entry(`WA ml vs rate oracle, ${s.workload}`, s.mlWa, "WA", "rate oracle (knows each block's true overwrite rate)", s.rateOracleWa, notes));
     if (s.workload === "uniform" && s.greedyWa !== undefined) out.push(entry(`WA ml vs greedy, uniform`, s.mlWa, "WA", "greedy", s.greedyWa, { ...notes, target: "<= 1.02" }));
   }
   return out;

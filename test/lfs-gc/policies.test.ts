@@ -47,22 +47,33 @@ describe("write amplification targets", () => {
 });
 
 describe("lifetime model", () => {
-  test("learns overwrite rates, counting blocks still alive (no survivor bias)", () => {
+  test("learns overwrite rates from deaths over exposure, alive blocks included, and forgets", () => {
     const u = 1000;
-    const m = new LifetimeModel(u, { priorDeaths: 0 });
+    const m = new LifetimeModel(u, { priorDeaths: 0, memory: 1 });
     const hot = m.cell(10, 8);
     const cold = m.cell(5000, 1);
     assert.notEqual(hot, cold);
-    // 100 hot versions that each lived 50 writes; 100 cold ones written at 0 still alive at 10^4.
-    for (let i = 0; i < 100; i++) {
-      m.enter(hot, i);
-      m.die(hot, i, i + 50);
-      m.enter(cold, 0);
+    // Hot: 10 versions alive at any time, one overwritten (and rewritten) every 5 writes: each
+    // lives 50 writes on average. Cold: 100 versions that never die.
+    for (let i = 0; i < 10; i++) m.enter(hot, 0);
+    for (let i = 0; i < 100; i++) m.enter(cold, 0);
+    let t = 0;
+    for (; t < 20 * u; t += 5) {
+      m.die(hot, t);
+      m.enter(hot, t);
     }
-    assert.ok(Math.abs(m.rate(hot, 1e4) - 1 / 50) < 1e-9);
-    assert.equal(m.rate(cold, 1e4), 0); // no death seen, a million block-writes of exposure
-    m.die(cold, 0, 1e4);
-    assert.ok(Math.abs(m.rate(cold, 1e4) - 1 / ((1e4 * 100) / 1)) < 1e-12, "one death over all the exposure");
+    const hotRate = m.rate(hot, t);
+    assert.ok(Math.abs(hotRate * 50 - 1) < 0.02, `hot rate ${hotRate}`);
+    assert.equal(m.rate(cold, t), 0);
+    // The hot blocks stop being written: within a few memories the cell forgets them.
+    assert.ok(m.rate(hot, t + 5 * u) < 0.01 * hotRate);
+    const survivors = new LifetimeModel(u, { priorDeaths: 0, memory: 1e9 });
+    const c = survivors.cell(-1, 1);
+    // Ten versions: nine die at age 10, one lives on to 10^5. A mean of observed lives would
+    // say 10; deaths over exposure says 9 / (90 + 10^5).
+    for (let i = 0; i < 10; i++) survivors.enter(c, 0);
+    for (let i = 0; i < 9; i++) survivors.die(c, 10);
+    assert.ok(Math.abs(survivors.rate(c, 1e5) / (9 / (90 + 1e5)) - 1) < 1e-3);
   });
 
   test("lifetime classes: U/32 wide first class, 4x per class, capped", () => {

@@ -31,7 +31,7 @@ describe("store", () => {
       const writes = 6 * U;
       const f = fill(U);
       const future = FutureIndex.record(new HotColdWorkload(U, 0.9, 0.1, 5), f, writes);
-      const policy = policyFactory(name)({ logicalBlocks: U, blocksPerSegment: B, seed: 3, future });
+      const policy = policyFactory(name)({ logicalBlocks: U, blocksPerSegment: B, seed: 3, future, workload: w });
       const store = new LogStore({ logicalBlocks: U, blocksPerSegment: B, spareFactor: 0.1 }, policy);
       store.writeBatch(f, U);
       const buf = new Int32Array(U);

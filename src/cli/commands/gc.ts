@@ -131,8 +131,17 @@ export function register(program: Command): void {
       print("");
       print(
         table(
-          ["workload", "best classical", "WA", "ml WA", "ml/best", "ml/oracle", "ml/greedy"],
-          summary.map((s) => [s.workload, s.bestClassical, s.bestClassicalWa.toFixed(3), s.mlWa?.toFixed(3) ?? "-", s.mlVsBestClassical?.toFixed(3) ?? "-", s.mlVsOracle?.toFixed(3) ?? "-", s.mlVsGreedy?.toFixed(3) ?? "-"]),
+          ["workload", "best classical", "WA", "ml WA", "ml/best", "ml/oracle", "ml/rate-oracle", "ml/greedy"],
+          summary.map((s) => [
+            s.workload,
+            s.bestClassical,
+            s.bestClassicalWa.toFixed(3),
+            s.mlWa?.toFixed(3) ?? "-",
+            s.mlVsBestClassical?.toFixed(3) ?? "-",
+            s.mlVsOracle?.toFixed(3) ?? "-",
+            s.mlVsRateOracle?.toFixed(3) ?? "-",
+            s.mlVsGreedy?.toFixed(3) ?? "-",
+          ]),
         ),
       );
       print(`\nplot: ${o.plot}`);

@@ -34,12 +34,16 @@ export interface WorkloadSummary {
   greedyWa?: number;
   mlWa?: number;
   oracleWa?: number;
+  /** Knows true per-block rates (synthetic workloads only): the bound for a rate predictor. */
+  rateOracleWa?: number;
   /** ml / best classical (target <= 0.9 on skewed workloads). */
   mlVsBestClassical?: number;
   /** ml / oracle (target <= 1.05). */
   mlVsOracle?: number;
   /** ml / greedy (target <= 1.02 on uniform). */
   mlVsGreedy?: number;
+  /** ml / rate oracle: what is left to learn about popularity. */
+  mlVsRateOracle?: number;
 }
 
 /** The MQSim traces shipped beside the project (`../shared/traces`), if any. */
@@ -55,11 +59,17 @@ export function sharedTraces(): string[] {
 export function runMatrix(opts: MatrixOptions): SimResult[] {
   const out: SimResult[] = [];
   const total = opts.policies.length * opts.workloads.length;
+  let done = 0;
   for (const w of opts.workloads) {
     for (const p of opts.policies) {
       const workload = makeWorkload(w, { logicalBlocks: opts.logicalBlocks, seed: opts.seed });
       const u = workload.logicalBlocks;
-      opts.onProgress?.(`[${out.length + 1}/${total}] ${p} on ${workload.name}`);
+      done++;
+      if (p === "rate-oracle" && !workload.trueRate) {
+        opts.onProgress?.(`[${done}/${total}] ${p} skipped on ${workload.name} (no known rates)`);
+        continue;
+      }
+      opts.onProgress?.(`[${done}/${total}] ${p} on ${workload.name}`);
       out.push(
         simulate({
           policy: policyFactory(p),
@@ -89,13 +99,16 @@ export function summarize(results: readonly SimResult[]): WorkloadSummary[] {
     const greedy = wa("greedy");
     const ml = wa("ml");
     const oracle = wa("oracle");
+    const rateOracle = wa("rate-oracle");
     if (greedy !== undefined) s.greedyWa = greedy;
     if (oracle !== undefined) s.oracleWa = oracle;
+    if (rateOracle !== undefined) s.rateOracleWa = rateOracle;
     if (ml !== undefined) {
       s.mlWa = ml;
       s.mlVsBestClassical = ml / best.writeAmplification;
       if (oracle !== undefined) s.mlVsOracle = ml / oracle;
       if (greedy !== undefined) s.mlVsGreedy = ml / greedy;
+      if (rateOracle !== undefined) s.mlVsRateOracle = ml / rateOracle;
     }
     out.push(s);
   }

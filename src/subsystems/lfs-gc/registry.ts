@@ -5,7 +5,7 @@
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import * as classical from "./policies/classical.ts";
 import { MlLifetimePolicy } from "./policies/ml-lifetime.ts";
-import { oracle } from "./policies/oracle.ts";
+import { oracle, rateOracle } from "./policies/oracle.ts";
 import { RecommendedPolicy, policySource } from "./recommended.ts";
 import type { GcMode } from "./recommended.ts";
 import type { PolicyFactory } from "./simulate.ts";
@@ -23,13 +23,14 @@ const factories = {
   cat: () => classical.costAgeTimes(),
   atgc: () => classical.ageThresholdGc(),
   ml: (ctx) => new MlLifetimePolicy(ctx.logicalBlocks),
+  "rate-oracle": (ctx) => rateOracle(ctx.workload, ctx.logicalBlocks),
   oracle: Object.assign((ctx: Parameters<PolicyFactory>[0]) => oracle(ctx.future, ctx.logicalBlocks), { needsFuture: true }),
 } satisfies Record<string, PolicyFactory>;
 
 export type PolicyName = keyof typeof factories;
 export const policyNames = Object.keys(factories) as PolicyName[];
-/** The hand-written policies (everything but the learned one and the oracle). */
-export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && n !== "oracle");
+/** The hand-written policies (everything but the learned one and the oracles). */
+export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && n !== "oracle" && n !== "rate-oracle");
 
 export function policyFactory(name: string): PolicyFactory {
   if (!(name in factories)) throw new KmlibError(ErrorCode.NotFound, `unknown policy "${name}"; known: ${policyNames.join(", ")}`);

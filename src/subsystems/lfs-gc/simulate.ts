@@ -17,6 +17,8 @@ export interface PolicyContext {
   blocksPerSegment: number;
   seed: number;
   future?: FutureIndex;
+  /** The workload as given (its `trueRate` is ground truth for the rate oracle). */
+  workload?: Workload;
 }
 
 export interface PolicyFactory {
@@ -67,7 +69,7 @@ export function simulate(opts: SimOptions): SimResult {
   const fill = new Int32Array(u);
   for (let i = 0; i < u; i++) fill[i] = i;
   let workload = opts.workload;
-  const ctx: PolicyContext = { logicalBlocks: u, blocksPerSegment: opts.blocksPerSegment, seed: opts.seed ?? 1 };
+  const ctx: PolicyContext = { logicalBlocks: u, blocksPerSegment: opts.blocksPerSegment, seed: opts.seed ?? 1, workload: opts.workload };
   if (opts.policy.needsFuture) {
     ctx.future = FutureIndex.record(workload, fill, warmup + measure);
     workload = new RecordedWorkload(workload.name, u, ctx.future.seq, u);

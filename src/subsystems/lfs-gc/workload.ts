@@ -15,6 +15,11 @@ export interface Workload {
   readonly logicalBlocks: number;
   /** Writes the next `n` block numbers into `out[0..n)`. */
   next(out: Int32Array, n: number): void;
+  /**
+   * Ground truth of synthetic workloads: the probability that write number `t` (0-based,
+   * counted from the workload's first write) goes to `lba`. Read by the rate oracle.
+   */
+  trueRate?(lba: number, t: number): number;
 }
 
 export class UniformWorkload implements Workload {
@@ -30,6 +35,9 @@ export class UniformWorkload implements Workload {
     const rng = this.rng;
     const u = this.logicalBlocks;
     for (let i = 0; i < n; i++) out[i] = rng.below(u);
+  }
+  trueRate(): number {
+    return 1 / this.logicalBlocks;
   }
 }
 
@@ -62,6 +70,9 @@ export class HotColdWorkload implements Workload {
       out[i] = rng.nextFloat() < hotWriteFraction ? rng.below(hotBlocks) : hotBlocks + rng.below(cold);
     }
   }
+  trueRate(lba: number): number {
+    return lba < this.hotBlocks ? this.hotWriteFraction / this.hotBlocks : (1 - this.hotWriteFraction) / (this.logicalBlocks - this.hotBlocks);
+  }
 }
 
 /**
@@ -75,6 +86,9 @@ export class ZipfWorkload implements Workload {
   private readonly prob: Float64Array;
   private readonly alias: Int32Array;
   private readonly perm: Int32Array;
+  private readonly weight: Float64Array;
+  private readonly rankOf: Int32Array;
+  private readonly total: number;
   constructor(
     readonly logicalBlocks: number,
     readonly skew: number,
@@ -89,6 +103,13 @@ export class ZipfWorkload implements Workload {
     for (let k = 0; k < n; k++) sum += w[k] = Math.pow(k + 1, -skew);
     [this.prob, this.alias] = aliasTable(w, sum);
     this.perm = permutation(n, new Rng(seed ^ 0x5bd1e995));
+    this.weight = w;
+    this.total = sum;
+    this.rankOf = new Int32Array(n);
+    for (let k = 0; k < n; k++) this.rankOf[this.perm[k]!] = k;
+  }
+  trueRate(lba: number): number {
+    return this.weight[this.rankOf[lba]!]! / this.total;
   }
   next(out: Int32Array, n: number): void {
     const { rng, prob, alias, perm } = this;
@@ -110,6 +131,8 @@ export class PhasedWorkload implements Workload {
   private readonly hotBlocks: number;
   private written = 0;
   private offset = 0;
+  /** Hot-region offset of every phase so far (the truth the rate oracle reads). */
+  private readonly offsets: number[] = [0];
   constructor(
     readonly logicalBlocks: number,
     readonly phaseLength: number,
@@ -129,11 +152,18 @@ export class PhasedWorkload implements Workload {
       if (this.written++ % this.phaseLength === 0 && this.written > 1) {
         // The next hot region is a fresh, mostly cold part of the address space.
         this.offset = (this.offset + hotBlocks * 3 + rng.below(hotBlocks)) % u;
+        this.offsets.push(this.offset);
       }
       const r = rng.nextFloat() < hotWriteFraction ? rng.below(hotBlocks) : hotBlocks + rng.below(cold);
       const b = r + this.offset;
       out[i] = b >= u ? b - u : b;
     }
+  }
+  trueRate(lba: number, t: number): number {
+    const phase = Math.min(Math.floor(Math.max(0, t) / this.phaseLength), this.offsets.length - 1);
+    let r = lba - this.offsets[phase]!;
+    if (r < 0) r += this.logicalBlocks;
+    return r < this.hotBlocks ? this.hotWriteFraction / this.hotBlocks : (1 - this.hotWriteFraction) / (this.logicalBlocks - this.hotBlocks);
   }
 }
 

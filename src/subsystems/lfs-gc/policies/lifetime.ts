@@ -8,7 +8,8 @@
  * The square root matters: with R itself, stable segments get cleaned nearly full; with √R the
  * space splits between short- and long-lived data close to the optimum of Desnoyers' hot/cold
  * analysis (measured: hot/cold 90/10 at Sf 0.1 with true rates, WA 2.24 with √R, 4.31 with R,
- * 2.51 with R^0.65, 2.31 with R^0.35).
+ * 2.51 with R^0.65, 2.31 with R^0.35). Predicted rates go stale when the workload shifts, so a
+ * segment that stays quiet much longer than its rates promise is judged by its quiet time.
  * A segment whose data will stay put is worth cleaning even fairly full; one that is emptying
  * itself can wait.
  */
@@ -31,6 +32,8 @@ export function lifetimeClass(life: number, u: number, logs: number): number {
 
 /** Death times beyond this many logical devices' worth of writes count as this far. */
 const HORIZON_CAP = 64;
+/** Overwrite gaps a segment may miss before its predicted rates count as stale. */
+const STALE_GAPS = 4;
 
 /**
  * Per-block expectations and their per-segment sums, kept up to date through the store's
@@ -43,6 +46,8 @@ export class SegmentLedger {
   /** Per block: absolute death time (`death`) or overwrite rate per host write (`rate`). */
   readonly value: Float64Array;
   private segSum: Float64Array = new Float64Array(0);
+  /** When each segment last lost a block to an overwrite. */
+  private segLastDeath: Float64Array = new Float64Array(0);
   private readonly u: number;
 
   constructor(
@@ -55,6 +60,7 @@ export class SegmentLedger {
 
   attach(view: GcView): void {
     this.segSum = new Float64Array(view.segments);
+    this.segLastDeath = new Float64Array(view.segments);
   }
 
   /** Sets a block's death time (kind `death`); call before it is placed. */
@@ -76,7 +82,10 @@ export class SegmentLedger {
   /** The host is about to overwrite `lba`: its old copy leaves its segment. */
   invalidate(lba: number, view: GcView): void {
     const p = view.l2p[lba]!;
-    if (p >= 0) this.segSum[(p / view.blocksPerSegment) | 0]! -= this.value[lba]!;
+    if (p < 0) return;
+    const seg = (p / view.blocksPerSegment) | 0;
+    this.segSum[seg]! -= this.value[lba]!;
+    this.segLastDeath[seg] = view.now;
   }
 
   placed(lba: number, seg: number, view: GcView): void {
@@ -96,7 +105,17 @@ export class SegmentLedger {
       const v = view.segValid[s]!;
       if (v === 0) return s;
       const sum = this.segSum[s]!;
-      const r = Math.sqrt(death ? Math.max(1, sum / v - now) : v / Math.max(sum, 1e-300));
+      let r: number;
+      if (death) r = Math.max(1, sum / v - now);
+      else {
+        r = v / Math.max(sum, 1e-300);
+        // Predicted rates go stale when hotness shifts: a segment that has gone quiet for
+        // STALE_GAPS times its expected gap between overwrites is judged by how long it has
+        // been quiet.
+        const quiet = now - Math.max(this.segLastDeath[s]!, view.segSealTime[s]!);
+        if (quiet * sum > STALE_GAPS && quiet > r) r = quiet;
+      }
+      r = Math.sqrt(r);
       const u = v / b;
       const score = ((1 - u) * r) / (1 + u);
       if (score > bestScore) {

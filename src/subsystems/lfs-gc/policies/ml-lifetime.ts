@@ -6,12 +6,13 @@
  *
  * The model is a lookup table, chosen because it compiles to integer-only eBPF as a plain
  * array map: a block's state at write time — the interval since its previous write and its
- * write count, both in log scale — selects a cell, and each cell learns the overwrite rate of
- * blocks written in that state. It trains online with the survival-analysis estimate
- * rate = deaths / exposure: every overwrite is a death in the cell its previous version was
- * written in, and every block still alive adds its time so far to its cell's exposure, so
- * long-lived blocks count before they die (a plain mean of observed lifetimes would see only
- * the short ones). Completed history fades slowly so the table follows phase changes.
+ * recent activity (write count decayed over one device's worth of writes), both in log
+ * scale — selects a cell, and each cell learns the overwrite rate of blocks written in that
+ * state. It trains online with the survival-analysis estimate rate = deaths / exposure: every
+ * overwrite is a death in the cell its previous version was written in, and every block
+ * still alive adds to its cell's exposure, so long-lived blocks count before they die (a plain
+ * mean of observed lifetimes would see only the short ones). Both sums are discounted over
+ * time, so the table follows phase changes.
  */
 import type { GcPolicy, GcView } from "../policy.ts";
 import { SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
@@ -19,68 +20,91 @@ import type { LifetimeOptions } from "./lifetime.ts";
 
 /** Interval buckets: 0 = no previous write, then half-octaves from U/64 up. */
 const INTERVAL_BUCKETS = 26;
-/** Write-count buckets: log2 of the count. */
-const COUNT_BUCKETS = 8;
+/** Recent-activity buckets: half-octaves of the block's decayed write count. */
+const COUNT_BUCKETS = 16;
+/** Time constant of the decayed write count, in logical devices' worth of host writes. */
+const DECAY = 1;
+/** Ages beyond this many expected lives mark a block whose prediction went stale. */
+const STALE = 3;
 
 export interface LifetimeModelOptions {
   /** Weight of the prior (deaths at rate 1/U) that keeps empty cells sane. */
   priorDeaths: number;
-  /** Share of a cell's completed history forgotten at each of its deaths. */
-  forget: number;
+  /** Memory of the estimator, in logical devices' worth of host writes. */
+  memory: number;
 }
 
-/** Online table model: block state → overwrite rate (deaths per host write). */
+/**
+ * Online table model: block state → overwrite rate (deaths per host write). Per cell it keeps
+ * deaths and exposure (block-writes lived by versions written in that cell, dead or alive),
+ * both discounted by e every `memory` devices' worth of writes, and estimates rate =
+ * deaths / exposure: the hazard of an exponential lifetime, unbiased in a steady state, and
+ * forgetting a cell's stale members (blocks that cooled and sit there alive) within `memory`.
+ */
 export class LifetimeModel {
   readonly cells = INTERVAL_BUCKETS * COUNT_BUCKETS;
   readonly deaths: Float64Array;
-  /** Exposure (host writes lived) of versions that have died. */
-  readonly doneExposure: Float64Array;
-  /** Versions alive now, and the sum of their write times. */
+  readonly exposure: Float64Array;
+  /** Versions of each cell alive now. */
   readonly alive: Float64Array;
-  readonly aliveSince: Float64Array;
+  private readonly updated: Float64Array;
   private readonly u: number;
-  private readonly opts: LifetimeModelOptions;
+  private readonly tau: number;
+  private readonly prior: number;
 
   constructor(logicalBlocks: number, opts: Partial<LifetimeModelOptions> = {}) {
+    const o = { priorDeaths: 1, memory: 2, ...opts };
     this.u = logicalBlocks;
-    this.opts = { priorDeaths: 1, forget: 1 / 8192, ...opts };
+    this.tau = o.memory * logicalBlocks;
+    this.prior = o.priorDeaths;
     this.deaths = new Float64Array(this.cells);
-    this.doneExposure = new Float64Array(this.cells);
+    this.exposure = new Float64Array(this.cells);
     this.alive = new Float64Array(this.cells);
-    this.aliveSince = new Float64Array(this.cells);
+    this.updated = new Float64Array(this.cells);
   }
 
-  /** Cell for a block written now, `interval` after its previous write (-1: first write). */
-  cell(interval: number, writes: number): number {
+  /**
+   * Cell for a block written now, `interval` after its previous write (-1: first write),
+   * with `activity` its write count decayed by e every DECAY devices' worth of writes.
+   */
+  cell(interval: number, activity: number): number {
     let ib = 0;
     if (interval > 0) {
       const x = Math.floor(2 * Math.log2((interval * 64) / this.u)) + 1;
       ib = x < 1 ? 1 : x >= INTERVAL_BUCKETS ? INTERVAL_BUCKETS - 1 : x;
     }
-    const cb = Math.min(COUNT_BUCKETS - 1, Math.floor(Math.log2(writes)));
+    const a = Math.floor(2 * Math.log2(activity));
+    const cb = a < 0 ? 0 : a >= COUNT_BUCKETS ? COUNT_BUCKETS - 1 : a;
     return ib * COUNT_BUCKETS + cb;
   }
 
   /** A version written at `now` in `cell` starts its life. */
   enter(cell: number, now: number): void {
+    this.advance(cell, now);
     this.alive[cell]!++;
-    this.aliveSince[cell]! += now;
   }
 
-  /** The version written at `since` in `cell` dies (is overwritten) at `now`. */
-  die(cell: number, since: number, now: number): void {
+  /** A version written in `cell` dies (is overwritten) at `now`. */
+  die(cell: number, now: number): void {
+    this.advance(cell, now);
     this.alive[cell]!--;
-    this.aliveSince[cell]! -= since;
-    const keep = 1 - this.opts.forget;
-    this.deaths[cell] = this.deaths[cell]! * keep + 1;
-    this.doneExposure[cell] = this.doneExposure[cell]! * keep + (now - since);
+    this.deaths[cell]!++;
   }
 
   /** Estimated overwrite rate per host write of blocks in `cell`. */
   rate(cell: number, now: number): number {
-    const exposure = this.doneExposure[cell]! + this.alive[cell]! * now - this.aliveSince[cell]!;
-    const prior = this.opts.priorDeaths;
-    return (this.deaths[cell]! + prior) / (exposure + prior * this.u);
+    this.advance(cell, now);
+    return (this.deaths[cell]! + this.prior) / (this.exposure[cell]! + this.prior * this.u);
+  }
+
+  /** Brings a cell's discounted sums to `now`: exposure accrues alive × time, both decay. */
+  private advance(cell: number, now: number): void {
+    const dt = now - this.updated[cell]!;
+    if (dt <= 0) return;
+    const f = Math.exp(-dt / this.tau);
+    this.deaths[cell]! *= f;
+    this.exposure[cell] = this.exposure[cell]! * f + this.alive[cell]! * this.tau * (1 - f);
+    this.updated[cell] = now;
   }
 }
 
@@ -92,6 +116,7 @@ export class MlLifetimePolicy implements GcPolicy {
   readonly model: LifetimeModel;
   private readonly ledger: SegmentLedger;
   private readonly cellOf: Uint16Array;
+  private readonly activity: Float32Array;
   private readonly u: number;
 
   constructor(logicalBlocks: number, options: Partial<MlPolicyOptions> = {}) {
@@ -101,6 +126,7 @@ export class MlLifetimePolicy implements GcPolicy {
     this.model = new LifetimeModel(logicalBlocks, options);
     this.ledger = new SegmentLedger(logicalBlocks, "rate");
     this.cellOf = new Uint16Array(logicalBlocks);
+    this.activity = new Float32Array(logicalBlocks);
   }
 
   attach(view: GcView): void {
@@ -112,9 +138,10 @@ export class MlLifetimePolicy implements GcPolicy {
     let interval = -1;
     if (prevTime >= 0) {
       interval = now - prevTime;
-      this.model.die(this.cellOf[lba]!, prevTime, now);
+      this.model.die(this.cellOf[lba]!, now);
     }
-    const cell = this.model.cell(interval, view.blockWrites[lba]! + 1);
+    const act = (this.activity[lba] = (interval > 0 ? this.activity[lba]! * Math.exp(-interval / (DECAY * this.u)) : 0) + 1);
+    const cell = this.model.cell(interval, act);
     this.cellOf[lba] = cell;
     this.model.enter(cell, now);
     this.ledger.invalidate(lba, view);
@@ -130,8 +157,12 @@ export class MlLifetimePolicy implements GcPolicy {
   }
 
   gcLog(lba: number, _victim: number, view: GcView): number {
-    // The table has learned more since the block was written: predict again.
-    const life = 1 / this.model.rate(this.cellOf[lba]!, view.now);
+    // The table has learned more since the block was written: predict again. A block that
+    // has outlived its cell's expected life STALE times over (under memoryless writes a
+    // 1-in-20 event at 3) is most likely one whose hotness changed: expect its age again.
+    let life = 1 / this.model.rate(this.cellOf[lba]!, view.now);
+    const age = view.now - view.blockTime[lba]!;
+    if (age > STALE * life) life = age;
     this.ledger.setLife(lba, life);
     return lifetimeClass(life, this.u, this.logs);
   }

@@ -4,11 +4,17 @@
  * exact time each block will next be overwritten. It places writes by true remaining
  * lifetime and picks victims by cost-benefit on the true remaining life of their data (see
  * `lifetime.ts`). No real system can do this; it is the bound the learned policy approaches.
+ *
+ * The rate oracle knows less: each block's true overwrite probability, from the synthetic
+ * workload's definition, but not when the next overwrite comes. It is what a perfect
+ * popularity predictor reaches with the same placement and victim rule as the learned policy,
+ * so the gap between the two measures the learner alone.
  */
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { NEVER } from "../future.ts";
 import type { FutureIndex } from "../future.ts";
 import type { GcPolicy } from "../policy.ts";
+import type { Workload } from "../workload.ts";
 import { SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
 import type { LifetimeOptions } from "./lifetime.ts";
 
@@ -31,6 +37,31 @@ export function oracle(future: FutureIndex | undefined, logicalBlocks: number, o
     onPlaced: (lba, seg, view) => ledger.placed(lba, seg, view),
     hostLog: (lba, view) => lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs),
     gcLog: (lba, _victim, view) => lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs),
+    selectVictim: (view) => ledger.selectVictim(view),
+  };
+}
+
+export function rateOracle(workload: Workload | undefined, logicalBlocks: number, options: Partial<LifetimeOptions> = {}): GcPolicy {
+  const truth = workload?.trueRate?.bind(workload);
+  if (!truth) throw new KmlibError(ErrorCode.InvalidArgument, `the rate oracle needs a synthetic workload that knows its rates${workload ? ` (${workload.name} does not)` : ""}`);
+  const opts = { ...defaultLifetimeOptions, ...options };
+  const ledger = new SegmentLedger(logicalBlocks, "rate");
+  // The store's clock counts the initial fill; the workload's does not.
+  const rate = (lba: number, now: number): number => truth(lba, now - logicalBlocks);
+  return {
+    name: "rate-oracle",
+    logs: opts.logs,
+    attach: (view) => ledger.attach(view),
+    onHostWrite(lba, _prev, view) {
+      ledger.invalidate(lba, view);
+      ledger.setLife(lba, 1 / rate(lba, view.now));
+    },
+    onPlaced: (lba, seg, view) => ledger.placed(lba, seg, view),
+    hostLog: (lba, view) => lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs),
+    gcLog(lba, _victim, view) {
+      ledger.setLife(lba, 1 / rate(lba, view.now));
+      return lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs);
+    },
     selectVictim: (view) => ledger.selectVictim(view),
   };
 }

@@ -135,7 +135,46 @@ export class LogStore implements GcView {
     for (let i = 0; i < n; i++) {
       const lba = lbas[i]!;
       if (lba < 0 || lba >= u) throw new KmlibError(ErrorCode.InvalidArgument, `block ${lba} outside [0, ${u})`);
-      this.write(lba);
+    }
+    if (this.hasObserver || this.hasHostLog || this.hasPlaced) {
+      for (let i = 0; i < n; i++) this.write(lbas[i]!);
+      return;
+    }
+    // Single log, no hooks (greedy, FIFO, ...): the same steps as write() + append() with the
+    // arrays in locals; a write that fills or needs a segment takes the general path.
+    const b = this.blocksPerSegment;
+    const { l2p, p2l, segValid, segState, segWritten, segMtimeSum, segMtimeMax, blockTime, blockWrites } = this;
+    for (let i = 0; i < n; i++) {
+      const lba = lbas[i]!;
+      const off = this.activeOff[0]!;
+      if (off >= b - 1) {
+        this.write(lba);
+        continue;
+      }
+      const old = l2p[lba]!;
+      if (old !== NONE) {
+        const seg = (old / b) | 0;
+        p2l[old] = NONE;
+        const v = segValid[seg]!;
+        segValid[seg] = v - 1;
+        if (segState[seg] === SegState.Sealed) {
+          this.unlink(seg, v);
+          this.link(seg, v - 1);
+        }
+      }
+      const now = ++this.now;
+      this.hostWrites++;
+      blockTime[lba] = now;
+      blockWrites[lba]!++;
+      const seg = this.active[0]!;
+      const p = seg * b + off;
+      l2p[lba] = p;
+      p2l[p] = lba;
+      segValid[seg]!++;
+      segWritten[seg]!++;
+      segMtimeSum[seg]! += now;
+      if (now > segMtimeMax[seg]!) segMtimeMax[seg] = now;
+      this.activeOff[0] = off + 1;
     }
   }
 
@@ -316,12 +355,38 @@ export class LogStore implements GcView {
     const base = victim * b;
     const p2l = this.p2l;
     let left = this.segValid[victim]!;
-    for (let off = 0; off < b && left > 0; off++) {
-      const lba = p2l[base + off]!;
-      if (lba === NONE) continue;
-      p2l[base + off] = NONE;
-      left--;
-      this.appendGc(this.hasGcLog ? this.policy.gcLog!(lba, victim, this) : 0, lba);
+    if (this.hasGcLog || this.hasPlaced) {
+      for (let off = 0; off < b && left > 0; off++) {
+        const lba = p2l[base + off]!;
+        if (lba === NONE) continue;
+        p2l[base + off] = NONE;
+        left--;
+        this.appendGc(this.hasGcLog ? this.policy.gcLog!(lba, victim, this) : 0, lba);
+      }
+    } else {
+      // Everything to log 0 with no hooks: append() inlined, arrays in locals.
+      const { l2p, segValid, segWritten, segMtimeSum, segMtimeMax, blockTime } = this;
+      for (let off = 0; off < b && left > 0; off++) {
+        const lba = p2l[base + off]!;
+        if (lba === NONE) continue;
+        p2l[base + off] = NONE;
+        left--;
+        let to = this.activeOff[0]!;
+        if (to >= b - 1) {
+          this.appendGc(0, lba);
+          continue;
+        }
+        const seg = this.active[0]!;
+        const p = seg * b + to;
+        l2p[lba] = p;
+        p2l[p] = lba;
+        segValid[seg]!++;
+        segWritten[seg]!++;
+        const mtime = blockTime[lba]!;
+        segMtimeSum[seg]! += mtime;
+        if (mtime > segMtimeMax[seg]!) segMtimeMax[seg] = mtime;
+        this.activeOff[0] = ++to;
+      }
     }
     this.gcWrites += this.segValid[victim]!;
     this.segValid[victim] = 0;

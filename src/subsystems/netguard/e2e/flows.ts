@@ -6,7 +6,8 @@
  * answers, the final verdict, who decided) and scores any decision source per flow and per packet:
  * a flow counts as flagged when the source would drop more than half of its packets.
  */
-import { Labeler, groundTruth, type GroundTruth, type LabPlan } from "../lab/index.ts";
+import { HTTP_PORT, Labeler, groundTruth, iperfPort, type GroundTruth, type LabPlan } from "../lab/index.ts";
+import { featureIndex } from "../features.ts";
 import { DecisionSource, Flag } from "../layout.ts";
 import type { NetguardRecord } from "../record.ts";
 
@@ -38,9 +39,26 @@ export class RecordLabels {
     return l === undefined ? undefined : l === "attack" ? 1 : 0;
   }
 
-  /** The generator the sender ran when the record was made (needs the run windows). */
+  /**
+   * The generator that made a record. An attacker runs one generator at a time: its run
+   * window says (exact window first, then with the Labeler's slack for packets in flight). A
+   * client runs several at once, so its traffic is named by protocol and port instead.
+   */
   kind(r: NetguardRecord): string | undefined {
-    return this.labeler.kind(this.sender(r), Number(r.tsNs) / 1e6);
+    const addr = this.sender(r);
+    const host = this.labeler.host(addr);
+    if (!host) return undefined;
+    if (host.label === "benign") {
+      const proto = r.key.proto;
+      if (proto === 1 || proto === 58) return "icmp (ping, nd)";
+      const port = Number(r.features[featureIndex("dst_port")] ?? 0n);
+      if (port === HTTP_PORT) return "http (curl, wrk)";
+      const h = this.plan.clients.find((c) => c.id === host.id);
+      if (h && port === iperfPort(this.plan, h)) return "iperf3";
+      return `other ${proto}/${port}`;
+    }
+    const ms = Number(r.tsNs) / 1e6;
+    return this.labeler.kind(addr, ms, 0) ?? this.labeler.kind(addr, ms);
   }
 }
 

@@ -55,8 +55,16 @@ const median = (xs: number[]): number => {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 };
 
-function mixNs(run: (f: Uint8Array) => number, frames: readonly (readonly [number, Uint8Array])[]): number {
-  return frames.reduce((s, [w, f]) => s + w * run(f), 0);
+const yieldLoop = (): Promise<void> => new Promise((r) => setImmediate(r));
+
+/** Weighted mean over the mix; yields between frames so the agent's heartbeat timer keeps running. */
+async function mixNs(run: (f: Uint8Array) => number, frames: readonly (readonly [number, Uint8Array])[]): Promise<number> {
+  let s = 0;
+  for (const [w, f] of frames) {
+    s += w * run(f);
+    await yieldLoop();
+  }
+  return s;
 }
 
 /** A flood-like frame this data path drops (the last candidate when it drops none). */
@@ -74,7 +82,7 @@ function dropFrame(dp: NetguardDataPath): { frame: Uint8Array; dropped: boolean 
   return { frame, dropped: false };
 }
 
-export function measureCost(model: NetguardModel, o: { repeat?: number; rounds?: number; liveFrames?: number } = {}): CostFigures {
+export async function measureCost(model: NetguardModel, o: { repeat?: number; rounds?: number; liveFrames?: number } = {}): Promise<CostFigures> {
   const repeat = o.repeat ?? 20_000;
   const rounds = o.rounds ?? 3;
   const liveFrames = o.liveFrames ?? 500_000;
@@ -94,17 +102,19 @@ export function measureCost(model: NetguardModel, o: { repeat?: number; rounds?:
     paths.every.swapModel(paths.every.loadModel(spec));
     paths.cached.swapModel(paths.cached.loadModel(spec));
     for (let i = 0; i < rounds; i++) {
-      base.push(mixNs((f) => empty.testRun({ data: f, repeat }).nsPerRun, frames));
-      every.push(mixNs((f) => paths.every.testRun(f, repeat).nsPerRun, frames));
-      cached.push(mixNs((f) => paths.cached.testRun(f, repeat).nsPerRun, frames));
-      none.push(mixNs((f) => paths.none.testRun(f, repeat).nsPerRun, frames));
+      base.push(await mixNs((f) => empty.testRun({ data: f, repeat }).nsPerRun, frames));
+      every.push(await mixNs((f) => paths.every.testRun(f, repeat).nsPerRun, frames));
+      cached.push(await mixNs((f) => paths.cached.testRun(f, repeat).nsPerRun, frames));
+      none.push(await mixNs((f) => paths.none.testRun(f, repeat).nsPerRun, frames));
     }
     // live frames: a frame the model drops, vs an empty program dropping
     const d = dropFrame(paths.every);
     dropped = d.dropped;
     for (let i = 0; i < rounds; i++) {
       live.push(paths.every.main.testRunLive({ data: d.frame, repeat: liveFrames }).framesPerSecond);
+      await yieldLoop();
       liveEmpty.push(emptyDrop.testRunLive({ data: d.frame, repeat: liveFrames }).framesPerSecond);
+      await yieldLoop();
     }
   } finally {
     for (const p of Object.values(paths)) p.close();

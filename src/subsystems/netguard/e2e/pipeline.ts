@@ -23,7 +23,8 @@ import { reportText, type DemoReport, type LabEvaluation } from "./report.ts";
 import { heldOutScenario, promotionScenario, trainingScenario, transferScenario, TRAINING_KINDS } from "./scenarios.ts";
 import { E2eSession, PROXY } from "./session.ts";
 import { swapUnderLoad } from "./swap.ts";
-import { TrainingCollector, trainLabModel, type TrainSummary } from "./train.ts";
+import { balanceByKind, TrainingCollector, trainLabModel, type TrainSummary } from "./train.ts";
+import { RecordLabels } from "./flows.ts";
 
 export interface PhaseRunner {
   phase<T>(name: string, fn: () => T | Promise<T>): Promise<T>;
@@ -94,10 +95,15 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
     checkAbort(signal);
     progress.info(`${collector.rows.length} rows kept from ${collector.flows} flows (${collector.rows.filter((r) => r.label).length} attack)`);
 
-    const trained = await progress.phase("train a forest on contract features, lower to integers, compile to eBPF", () => {
-      const t = trainLabModel(collector.rows, { seed: 1 });
+    const trained = await progress.phase("train forests on contract features (lab records; CIC-IDS2017 sample), lower to integers, compile to eBPF", async () => {
+      const runLabels = new RecordLabels(plan, trainRun.groundTruth);
+      const balanced = balanceByKind(collector.rows, (r) => runLabels.kind(r.record) ?? "other", { seed: 1 });
+      const t = trainLabModel(balanced.rows, { seed: 1, validationRows: balanced.validation });
       const spec = buildNetguardModelProgram(t.model);
-      return { ...t, instructions: spec.assembled.bytes.length / 8 };
+      // a second model for the swap test, trained now (training blocks the event loop)
+      const alt = trainLabModel(balanced.rows, { seed: 2, nTrees: 8 }).model;
+      const cic = o.cicids ?? true ? await trainCicModel(undefined, { seed: 1 }) : undefined;
+      return { ...t, alt, cic, kinds: balanced.kinds, instructions: spec.assembled.bytes.length / 8 };
     });
     const model = trained.model;
     progress.info(`${trained.summary.trees} trees, validation accuracy ${(100 * trained.summary.validationAccuracy).toFixed(2)}%, ${trained.instructions} eBPF instructions`);
@@ -141,25 +147,26 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
     checkAbort(signal);
     progress.info(`model F1 ${heldOut.model.perFlow.f1.toFixed(3)} FPR ${(100 * heldOut.model.perFlow.falsePositiveRate).toFixed(2)}%; default rules F1 ${heldOut.default.perFlow.f1.toFixed(3)} FPR ${(100 * heldOut.default.perFlow.falsePositiveRate).toFixed(2)}%; curl ${heldOut.curl.ok}/${heldOut.curl.requests}`);
 
-    const swap = await progress.phase("swap models every 5 ms under a counted UDP stream", async () => {
-      const alt = trainLabModel(collector.rows, { seed: 2, nTrees: 8 }).model;
-      return swapUnderLoad(lab, adapter, labels, alt);
-    });
+    const swapStart = session.now();
+    const swap = await progress.phase("swap models every 5 ms under a counted UDP stream", () => swapUnderLoad(lab, adapter, labels, trained.alt));
+    session.timeline.phases.push({ start: swapStart, end: session.now(), label: "swap test" });
     progress.info(`sent ${swap.sent}, seen ${swap.seen}, lost ${swap.lost} across ${swap.swaps} swaps`);
 
     const cost = await progress.phase("cost: ns/packet (test-run, packet mix) and XDP live frames, beside an empty XDP program", () => measureCost(model, { rounds: o.costRounds ?? 3 }));
     progress.info(`${cost.nsPerPacket.toFixed(1)} ns/packet with the model (empty program ${cost.emptyNsPerPacket.toFixed(1)} ns); live ${(cost.livePps / 1e6).toFixed(2)} Mpps`);
 
     let cicids: DemoReport["cicids"] = { skipped: "disabled" };
-    if (o.cicids ?? true) {
+    const cic = trained.cic;
+    if (cic) {
       cicids = await progress.phase("data set -> kernel: CIC-IDS2017 model on contract features, shadowed on lab traffic", async () => {
-        const cic = await trainCicModel(undefined, { seed: 1 });
         await session.requestMode("learning", true);
         const v = store.registry.register({ proxy: PROXY, kind: "forest", trainingData: `CIC-IDS2017 sample (${cic.summary.rows} rows)`, metrics: { validationAccuracy: cic.summary.validationAccuracy }, artefact: encodeArtefact(cic.model), artefactFormat: ARTEFACT_FORMAT }).version;
         store.registry.activate(PROXY, v, "CIC-IDS2017 transfer check");
         await session.tick();
+        // shadow-evaluate over the whole run; the controller judges the window right after
+        session.pauseEvaluation();
         const rec = new RunRecorder(labels);
-        const run = await session.tapped(rec.add, () => session.scenario(transferScenario(plan, phaseMs), { signal }));
+        const run = await session.tapped(rec.add, () => session.scenario(transferScenario(plan, phaseMs), { signal })).finally(() => session.resumeEvaluation());
         store.registry.rollback(PROXY, "back to the lab model");
         await session.tick();
         const labEval: LabEvaluation = evaluateRun(rec, run, []);
@@ -190,7 +197,7 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
       modeTransitions: transitions,
       promotedTo,
       heldOut,
-      training: { ...trained.summary, records: collector.records, flows: collector.flows, kinds: TRAINING_KINDS },
+      training: { ...trained.summary, records: collector.records, flows: collector.flows, kinds: TRAINING_KINDS, rowsByGenerator: trained.kinds },
       kernelAgreement: { checked: agreement.checked, agree: agreement.agree },
       cost: { ...cost, anchor: "empty XDP program (r0 = XDP_PASS), same packet mix, same run", ratio: cost.nsPerPacket / cost.emptyNsPerPacket, livePpsRatio: cost.livePps / cost.liveEmptyPps },
       swap,

@@ -7,8 +7,8 @@
 import type { ModeName } from "../control.ts";
 import type { Bucket, TimelineData } from "./timeline.ts";
 
-const W = 1100, H = 460;
-const M = { left: 70, right: 20, top: 56, bottom: 90 };
+const W = 1200, H = 500;
+const M = { left: 70, right: 20, top: 84, bottom: 100 };
 const MODE_COLOURS: Record<ModeName, string> = { emergency: "#e8b4b4", learning: "#b4c8e8", collaboration: "#e8dcb4", recommendation: "#b4e8c0" };
 const SERIES: { key: keyof Omit<Bucket, "t" | "mode">; name: string; colour: string; dash?: string }[] = [
   { key: "attackDropped", name: "attack, dropped", colour: "#c0392b" },
@@ -51,11 +51,23 @@ export function plotSvg(d: TimelineData, title: string): string {
     out.push(`<text x="${f1(x(t))}" y="${M.top + ph + 15}" text-anchor="middle">${t}s</text>`);
   }
   out.push(`<line x1="${M.left}" x2="${W - M.right}" y1="${M.top + ph}" y2="${M.top + ph}" stroke="#333"/>`);
-  // phases
+  // scenarios (labels "scenario: phase") on one row, their phases on two alternating rows below
+  const groups = new Map<string, { start: number; end: number }>();
+  for (const p of d.phases) {
+    const g = p.label.includes(": ") ? p.label.slice(0, p.label.indexOf(": ")) : p.label;
+    const e = groups.get(g);
+    groups.set(g, e ? { start: Math.min(e.start, p.start), end: Math.max(e.end, p.end) } : { start: p.start, end: p.end });
+  }
+  const row0 = M.top + ph + 32;
+  for (const [g, span] of groups) {
+    out.push(`<rect x="${f1(x(span.start))}" y="${row0 - 10}" width="${f1(Math.max(1, x(span.end) - x(span.start)))}" height="14" fill="#eef"/>`);
+    out.push(`<text x="${f1(x(span.start) + 3)}" y="${row0}" font-weight="bold">${esc(g)}</text>`);
+  }
   d.phases.forEach((p, i) => {
-    const row = M.top + ph + 30 + (i % 3) * 13;
-    out.push(`<line x1="${f1(x(p.start))}" x2="${f1(x(p.end))}" y1="${row - 4}" y2="${row - 4}" stroke="#999"/>`);
-    out.push(`<text x="${f1(x(p.start))}" y="${row + 6}" fill="#555">${esc(p.label)}</text>`);
+    const row = row0 + 16 + (i % 2) * 12;
+    const name = (p.label.includes(": ") ? p.label.slice(p.label.indexOf(": ") + 2) : p.label).replace("+benign", "");
+    out.push(`<line x1="${f1(x(p.start))}" x2="${f1(x(p.start))}" y1="${row0 + 6}" y2="${row - 8}" stroke="#bbb"/>`);
+    out.push(`<text x="${f1(x(p.start) + 2)}" y="${row}" font-size="9" fill="#555">${esc(name)}</text>`);
   });
   // series
   for (const s of SERIES) {
@@ -64,18 +76,19 @@ export function plotSvg(d: TimelineData, title: string): string {
   }
   // transitions
   d.transitions.forEach((tr, i) => {
+    const right = x(tr.t) > M.left + pw * 0.7;
     out.push(`<line x1="${f1(x(tr.t))}" x2="${f1(x(tr.t))}" y1="${M.top - 20}" y2="${M.top + ph}" stroke="#2c3e50" stroke-dasharray="4 3"/>`);
-    out.push(`<text x="${f1(x(tr.t) + 3)}" y="${M.top + 12 + (i % 4) * 12}" fill="#2c3e50">${esc(tr.label)}</text>`);
+    out.push(`<text x="${f1(x(tr.t) + (right ? -3 : 3))}" y="${M.top + 12 + (i % 5) * 12}" fill="#2c3e50"${right ? ' text-anchor="end"' : ""}>${esc(tr.label)}</text>`);
   });
   // legend
-  let lx = M.left + 260;
+  let lx = M.left;
   for (const s of SERIES) {
-    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="14" y2="14" stroke="${s.colour}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/><text x="${lx + 26}" y="18">${esc(s.name)}</text>`);
+    out.push(`<line x1="${lx}" x2="${lx + 22}" y1="36" y2="36" stroke="${s.colour}" stroke-width="2"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""}/><text x="${lx + 26}" y="40">${esc(s.name)}</text>`);
     lx += 130;
   }
-  lx = M.left + 260;
+  lx += 30;
   for (const [m, c] of Object.entries(MODE_COLOURS)) {
-    out.push(`<rect x="${lx}" y="24" width="14" height="10" fill="${c}"/><text x="${lx + 18}" y="33">${m}</text>`);
+    out.push(`<rect x="${lx}" y="31" width="14" height="10" fill="${c}"/><text x="${lx + 18}" y="40">${m}</text>`);
     lx += 110;
   }
   out.push("</svg>");

@@ -65,7 +65,7 @@ export interface DemoReport {
   readonly modeTransitions: readonly TransitionRow[];
   readonly promotedTo: string;
   readonly heldOut: LabEvaluation;
-  readonly training: TrainSummary & { readonly records: number; readonly flows: number; readonly kinds: readonly string[] };
+  readonly training: TrainSummary & { readonly records: number; readonly flows: number; readonly kinds: readonly string[]; readonly rowsByGenerator: Readonly<Record<string, number>> };
   readonly kernelAgreement: { readonly checked: number; readonly agree: number };
   readonly cost: CostFigures & { readonly anchor: string; readonly ratio: number; readonly livePpsRatio: number };
   readonly swap: SwapResult;
@@ -107,6 +107,7 @@ export function reportText(r: DemoReport): string {
   L.push("netguard: ML packet filtering in XDP, end to end on this kernel");
   L.push("");
   L.push(`Training: ${r.training.records} flow records (${r.training.flows} flows; attack kinds ${r.training.kinds.join(", ")}), ${r.training.rows} rows kept, ${r.training.kind} of ${r.training.trees} trees depth <= ${r.training.maxDepth} on ${r.training.features.length} contract features (no addresses), ${r.training.trainMs} ms; validation accuracy ${pct(r.training.validationAccuracy, 2)}`);
+  L.push(`  rows per generator before balancing (label:kind): ${Object.entries(r.training.rowsByGenerator).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   L.push(`Kernel model vs TypeScript reference on live packets: ${r.kernelAgreement.agree}/${r.kernelAgreement.checked} identical (verdict and confidence)`);
   L.push("");
   L.push(`Mode transitions (promoted to ${r.promotedTo}):`);

@@ -45,6 +45,7 @@ export class E2eSession {
   #hb: NodeJS.Timeout | undefined;
   #tick: NodeJS.Timeout | undefined;
   #ticking = false;
+  #paused = false;
   #closed = false;
   readonly tickErrors: string[] = [];
   #seenTransitions = 0;
@@ -118,7 +119,7 @@ export class E2eSession {
 
   /** One agent round (serialised: a slow round is not overlapped by the next). */
   async tick(): Promise<void> {
-    if (this.#ticking || this.#closed) return;
+    if (this.#ticking || this.#closed || this.#paused) return;
     this.#ticking = true;
     try {
       await this.runner.tick();
@@ -132,6 +133,19 @@ export class E2eSession {
     } finally {
       this.#ticking = false;
     }
+  }
+
+  /**
+   * Pause the controller's evaluations (heartbeats go on), e.g. to shadow-evaluate a model
+   * over a whole run; the next tick after `resume` judges the window in one go.
+   */
+  pauseEvaluation(): void {
+    this.#paused = true;
+  }
+
+  async resumeEvaluation(): Promise<void> {
+    this.#paused = false;
+    await this.tick();
   }
 
   /** A mode request as `kmlib mode set` makes it, applied at the next tick. */

@@ -13,6 +13,7 @@ import { lowerModel } from "../../../ml/ir/lower.ts";
 import { evaluateIrRows } from "../../../ml/ir/evaluate.ts";
 import { quantizeDataset, identityQuant } from "../../../ml/ir/quantize.ts";
 import { trainForest } from "../../../ml/train/forest.ts";
+import { Rng } from "../../../ml/rng.ts";
 import { FEATURE_NAMES, type FeatureName } from "../features.ts";
 import type { NetguardRecord } from "../record.ts";
 import { flowId, type RecordLabels } from "./flows.ts";
@@ -22,6 +23,8 @@ export interface TrainingRow {
   readonly features: readonly bigint[];
   readonly label: 0 | 1;
   readonly host: string;
+  /** The record it came from (to resolve the generator once the run windows are known). */
+  readonly record: NetguardRecord;
 }
 
 /** Keeps a thinned, labelled sample of records, at most `cap` rows. */
@@ -54,13 +57,48 @@ export class TrainingCollector {
         this.dropped++;
         continue;
       }
-      this.rows.push({ features: r.features, label, host: this.labels.host(r)! });
+      this.rows.push({ features: r.features, label, host: this.labels.host(r)!, record: r });
     }
   }
 
   get flows(): number {
     return this.#seen.size;
   }
+}
+
+/**
+ * Even out the traffic generators: a flood makes thousands of rows, a scan a few hundred, so
+ * each generator's rows are subsampled to at most `cap` and repeated up to `floor` (at most
+ * 20 copies each). One row in `validationEvery` of each generator is kept apart first, so
+ * the validation rows never appear in training. Deterministic for a seed.
+ */
+export function balanceByKind(
+  rows: readonly TrainingRow[],
+  kindOf: (r: TrainingRow) => string,
+  o: { cap?: number; floor?: number; seed?: number; validationEvery?: number } = {},
+): { rows: TrainingRow[]; validation: TrainingRow[]; kinds: Record<string, number> } {
+  const cap = o.cap ?? 6000, floor = o.floor ?? 1500, every = o.validationEvery ?? 5;
+  const groups = new Map<string, TrainingRow[]>();
+  for (const r of rows) {
+    const k = `${r.label}:${kindOf(r)}`;
+    const g = groups.get(k) ?? [];
+    g.push(r);
+    groups.set(k, g);
+  }
+  const rng = new Rng(o.seed ?? 1);
+  const out: TrainingRow[] = [];
+  const validation: TrainingRow[] = [];
+  const kinds: Record<string, number> = {};
+  for (const [k, all] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
+    kinds[k] = all.length;
+    // every `every`-th row (in arrival order) is kept apart, before any repetition
+    const g: TrainingRow[] = [];
+    all.forEach((r, i) => (every > 0 && i % every === every - 1 ? validation : g).push(r));
+    if (g.length === 0) continue;
+    if (g.length > cap) out.push(...rng.shuffle([...g]).slice(0, cap));
+    else for (let i = 0; i < Math.min(floor, 20 * g.length); i++) out.push(g[i % g.length]!);
+  }
+  return { rows: out, validation, kinds };
 }
 
 export const CLASS_NAMES = ["benign", "attack"] as const;
@@ -82,8 +120,10 @@ export interface TrainOptions {
   readonly nTrees?: number;
   readonly maxDepth?: number;
   readonly seed?: number;
-  /** Fraction held out to check the fit (stratified); 0 disables. */
+  /** Fraction held out to check the fit (stratified); ignored when `validationRows` is given. */
   readonly validation?: number;
+  /** Rows kept apart to check the fit. */
+  readonly validationRows?: readonly TrainingRow[];
 }
 
 export interface TrainSummary {
@@ -95,17 +135,17 @@ export interface TrainSummary {
   readonly trees: number;
   readonly maxDepth: number;
   readonly trainMs: number;
-  /** Accuracy of the integer model on the validation split (rows of the same runs). */
+  /** Accuracy of the integer model on rows kept apart from training (same runs). */
   readonly validationAccuracy: number;
 }
 
 /** Train, lower and validate a forest on `ds` (integer features, identity quantization). */
-export function trainIntegerForest(ds: Dataset, inputs: readonly ModelInput[], origin: string, o: TrainOptions = {}): { model: NetguardModel; summary: TrainSummary } {
+export function trainIntegerForest(ds: Dataset, inputs: readonly ModelInput[], origin: string, o: TrainOptions & { test?: Dataset } = {}): { model: NetguardModel; summary: TrainSummary } {
   const t0 = Date.now();
   const nTrees = o.nTrees ?? 12;
   const maxDepth = o.maxDepth ?? 8;
   const frac = o.validation ?? 0.2;
-  const { train, test } = frac > 0 ? stratifiedSplit(ds, { testFraction: frac, seed: o.seed ?? 1 }) : { train: ds, test: ds };
+  const { train, test } = o.test ? { train: ds, test: o.test } : frac > 0 ? stratifiedSplit(ds, { testFraction: frac, seed: o.seed ?? 1 }) : { train: ds, test: ds };
   const fm = trainForest(train, { nTrees, maxDepth, seed: o.seed ?? 1, minSamplesLeaf: 2 });
   const ir = lowerModel(fm, { quant: "identity" });
   const pred = evaluateIrRows(ir, quantizeDataset(test, identityQuant(test.nFeatures)));
@@ -131,5 +171,6 @@ export function trainIntegerForest(ds: Dataset, inputs: readonly ModelInput[], o
 /** The lab model: every contract feature (none is an address), trained on collected rows. */
 export function trainLabModel(rows: readonly TrainingRow[], o: TrainOptions = {}): { model: NetguardModel; summary: TrainSummary } {
   const inputs = inputsFor(o.features ?? FEATURE_NAMES);
-  return trainIntegerForest(rowsDataset(rows, inputs), inputs, "lab", o);
+  const test = o.validationRows ? rowsDataset(o.validationRows, inputs) : undefined;
+  return trainIntegerForest(rowsDataset(rows, inputs), inputs, "lab", { ...o, ...(test ? { test } : {}) });
 }

@@ -10,6 +10,9 @@
  * reserved segments (the GC's headroom, as F2FS keeps reserved segments): GC runs when a log
  * needs a fresh segment and no more than that many are free, so at every GC decision the
  * data area is exactly what the model calls the device.
+ *
+ * One file, longer than most, on purpose: the write and relocation paths inline each other's
+ * arrays (a C twin in anchor/greedy-sim.c runs the same steps and must give the same numbers).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { SegState } from "./policy.ts";

@@ -15,14 +15,24 @@ import type { KindRow, LabEvaluation } from "./report.ts";
 export class RunRecorder {
   readonly book: FlowBook;
   readonly modes = [0, 0, 0, 0];
+  /** [mode][label][final verdict] packet counts. */
+  readonly outcomes = [0, 1, 2, 3].map(() => [
+    [0, 0],
+    [0, 0],
+  ]);
 
-  constructor(labels: RecordLabels) {
+  constructor(readonly labels: RecordLabels) {
     this.book = new FlowBook(labels);
   }
 
   add = (recs: readonly NetguardRecord[]): void => {
     this.book.add(recs);
-    for (const r of recs) this.modes[r.mode] = (this.modes[r.mode] ?? 0) + 1;
+    for (const r of recs) {
+      this.modes[r.mode] = (this.modes[r.mode] ?? 0) + 1;
+      const label = this.labels.label(r);
+      const cell = this.outcomes[r.mode]?.[label ?? -1];
+      if (cell) cell[r.finalVerdict]!++;
+    }
   };
 }
 
@@ -72,6 +82,12 @@ export function evaluateRun(rec: RunRecorder, run: ScenarioResult, trainedKinds:
     final: side("final"),
     byKind,
     modes: Object.fromEntries(MODE_NAMES.map((m, i) => [m, rec.modes[i] ?? 0])),
+    byMode: Object.fromEntries(
+      MODE_NAMES.map((m, i) => {
+        const o = rec.outcomes[i]!;
+        return [m, { benign: { packets: o[0]![0]! + o[0]![1]!, dropped: o[0]![1]! }, attack: { packets: o[1]![0]! + o[1]![1]!, dropped: o[1]![1]! } }];
+      }),
+    ),
     curl,
   };
 }

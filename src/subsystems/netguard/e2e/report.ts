@@ -28,6 +28,11 @@ export interface KindRow {
   readonly finalDropRate: number;
 }
 
+export interface PacketCount {
+  readonly packets: number;
+  readonly dropped: number;
+}
+
 export interface LabEvaluation {
   readonly scenario: string;
   readonly seconds: number;
@@ -40,6 +45,8 @@ export interface LabEvaluation {
   readonly byKind: readonly KindRow[];
   /** Packets judged in each effective mode during the run. */
   readonly modes: Readonly<Record<string, number>>;
+  /** Final verdicts per effective mode and ground truth (packets). */
+  readonly byMode: Readonly<Record<string, { readonly benign: PacketCount; readonly attack: PacketCount }>>;
   readonly curl: { readonly requests: number; readonly ok: number };
 }
 
@@ -97,7 +104,12 @@ export function evaluationText(e: LabEvaluation, title: string): string[] {
     const seen = k.label === "attack" ? (k.seenInTraining ? " (trained on)" : " (unseen kind)") : "";
     out.push(`    ${`${k.label} ${k.kind}${seen}`.padEnd(34)} ${String(k.flows).padStart(6)} flows ${String(k.packets).padStart(7)} pkts   ${pct(k.modelDropRate).padStart(6)} / ${pct(k.defaultDropRate).padStart(6)} / ${pct(k.finalDropRate).padStart(6)}`);
   }
-  out.push(`  packets per effective mode: ${Object.entries(e.modes).filter(([, v]) => v > 0).map(([m, v]) => `${m} ${v}`).join(", ")}`);
+  const share = (c: PacketCount) => (c.packets ? pct(c.dropped / c.packets) : "-");
+  out.push(`  per effective mode (packets; dropped):`);
+  for (const [m, c] of Object.entries(e.byMode)) {
+    if (c.attack.packets + c.benign.packets === 0) continue;
+    out.push(`    ${m.padEnd(15)} attack ${String(c.attack.packets).padStart(7)} (${share(c.attack)} dropped)   benign ${String(c.benign.packets).padStart(7)} (${share(c.benign)} dropped)`);
+  }
   out.push(`  curl: ${e.curl.ok}/${e.curl.requests} requests succeeded`);
   return out;
 }

@@ -36,7 +36,7 @@ export interface SessionOptions {
 }
 
 /** Demo thresholds: the defaults, with windows sized for a run of a few minutes. */
-export const DEMO_THRESHOLDS: Partial<ControllerThresholds> = { confidence: 0.95, promoteMargin: 0.01, minDecisions: 500, promoteStreak: 2, collapseMargin: 0.1 };
+export const DEMO_THRESHOLDS: Partial<ControllerThresholds> = { confidence: 0.95, promoteMargin: 0.01, minDecisions: 1000, promoteStreak: 2, collapseMargin: 0.1 };
 
 export class E2eSession {
   readonly labels: RecordLabels;

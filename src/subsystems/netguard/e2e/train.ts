@@ -69,15 +69,18 @@ export class TrainingCollector {
 /**
  * Even out the traffic generators: a flood makes thousands of rows, a scan a few hundred, so
  * each generator's rows are subsampled to at most `cap` and repeated up to `floor` (at most
- * 20 copies each). One row in `validationEvery` of each generator is kept apart first, so
- * the validation rows never appear in training. Deterministic for a seed.
+ * 20 copies each). Benign generators weigh `benignWeight` times more (caps and floors scaled):
+ * a flow's opening packets often look the same whoever sends them (a slowloris SYN is a curl
+ * SYN), and a filter should pass what it cannot tell apart. One row in `validationEvery` of
+ * each generator is kept apart first, so the validation rows never appear in training.
+ * Deterministic for a seed.
  */
 export function balanceByKind(
   rows: readonly TrainingRow[],
   kindOf: (r: TrainingRow) => string,
-  o: { cap?: number; floor?: number; seed?: number; validationEvery?: number } = {},
+  o: { cap?: number; floor?: number; seed?: number; validationEvery?: number; benignWeight?: number } = {},
 ): { rows: TrainingRow[]; validation: TrainingRow[]; kinds: Record<string, number> } {
-  const cap = o.cap ?? 6000, floor = o.floor ?? 1500, every = o.validationEvery ?? 5;
+  const every = o.validationEvery ?? 5;
   const groups = new Map<string, TrainingRow[]>();
   for (const r of rows) {
     const k = `${r.label}:${kindOf(r)}`;
@@ -91,6 +94,8 @@ export function balanceByKind(
   const kinds: Record<string, number> = {};
   for (const [k, all] of [...groups].sort(([a], [b]) => a.localeCompare(b))) {
     kinds[k] = all.length;
+    const w = all[0]!.label === 0 ? (o.benignWeight ?? 3) : 1;
+    const cap = (o.cap ?? 6000) * w, floor = (o.floor ?? 1500) * w;
     // every `every`-th row (in arrival order) is kept apart, before any repetition
     const g: TrainingRow[] = [];
     all.forEach((r, i) => (every > 0 && i % every === every - 1 ? validation : g).push(r));

@@ -6,7 +6,7 @@
  * analytic model.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
-import { writeSvg } from "../../report/svg-plot.ts";
+import { lineChart, writeSvg } from "../../report/svg-plot.ts";
 import { matrixChart, runMatrix, sharedTraces, summarize } from "../../subsystems/lfs-gc/bench-matrix.ts";
 import { greedyUniformWa, lrwHotColdWa, lrwUniformWa } from "../../subsystems/lfs-gc/desnoyers.ts";
 import { fifo, greedy } from "../../subsystems/lfs-gc/policies/classical.ts";
@@ -151,6 +151,7 @@ export function register(program: Command): void {
     .description("simulated FIFO and greedy against Desnoyers' analytic model (uniform and hot/cold writes)")
     .option("--blocks-per-segment <n>", "blocks per segment", positiveInt, 64)
     .option("--logical-blocks <n>", "logical blocks", positiveInt, 1 << 16)
+    .option("--plot <file>", "also write an SVG line chart of simulated vs model WA")
     .option("--json", "print the comparison as JSON")
     .action((o) => {
       const rows: Array<{ case: string; spareFactor: number; simulated: number; model: number; error: number }> = [];
@@ -165,6 +166,17 @@ export function register(program: Command): void {
         add("greedy uniform", run(greedy, new UniformWorkload(u, 1)), greedyUniformWa(sf, b));
         add("fifo hot/cold 80/20", run(fifo, new HotColdWorkload(u, 0.8, 0.2, 1)), lrwHotColdWa(sf, 0.8, 0.2));
         add("fifo hot/cold 90/10", run(fifo, new HotColdWorkload(u, 0.9, 0.1, 1)), lrwHotColdWa(sf, 0.9, 0.1));
+      }
+      if (o.plot) {
+        const cases = [...new Set(rows.map((r) => r.case))];
+        const series = cases.flatMap((c) => {
+          const rs = rows.filter((r) => r.case === c);
+          return [
+            { name: `${c} (simulated)`, points: rs.map((r) => [r.spareFactor, r.simulated] as const) },
+            { name: `${c} (model)`, dashed: true, points: rs.map((r) => [r.spareFactor, r.model] as const) },
+          ];
+        });
+        writeSvg(o.plot, lineChart({ title: `Simulator vs Desnoyers' model, ${b} blocks/segment`, xLabel: "spare factor", yLabel: "write amplification", yFromZero: true, width: 1000, series }));
       }
       if (o.json) return print(JSON.stringify(rows, null, 2));
       print(table(["case", "spare", "simulated", "model", "error"], rows.map((r) => [r.case, String(r.spareFactor), r.simulated.toFixed(4), r.model.toFixed(4), `${(r.error * 100).toFixed(2)}%`])));

@@ -19,6 +19,7 @@ import { heartbeatFallback } from "./heartbeat.ts";
 import { measureCost } from "./measure.ts";
 import { ARTEFACT_FORMAT, buildNetguardModelProgram, encodeArtefact, predictFeatures, type NetguardModel } from "./model-program.ts";
 import { plotSvg } from "./plot.ts";
+import { writeSvg } from "../../../report/svg-plot.ts";
 import { reportText, type DemoReport, type LabEvaluation } from "./report.ts";
 import { heldOutScenario, promotionScenario, trainingScenario, transferScenario, TRAINING_KINDS } from "./scenarios.ts";
 import { E2eSession, PROXY } from "./session.ts";
@@ -211,7 +212,7 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
     await progress.phase("report: text, JSON and a plot of verdicts and mode changes", () => {
       writeFileSync(files.json, JSON.stringify(report, null, 2) + "\n");
       writeFileSync(files.text, reportText(report) + "\n");
-      writeFileSync(files.svg, plotSvg(session.timeline.data(), "netguard: verdicts per second by ground truth, kernel mode, controller transitions"));
+      writeSvg(files.svg, plotSvg(session.timeline.data(), "netguard: verdicts per second by ground truth, kernel mode, controller transitions"));
     });
     return report;
   } finally {

@@ -1,9 +1,12 @@
 /**
  * @module subsystems/netguard/e2e/plot
- * The report's plot as a self-contained SVG (no dependency): packets per second over time by
- * ground truth and final verdict (log scale), the kernel's effective mode as a coloured band,
- * the scenario phases along the bottom and the mode controller's transitions as vertical lines.
+ * The report's plot as a self-contained SVG: packets per second over time by ground truth and
+ * final verdict (log scale), the kernel's effective mode as a coloured band, the scenario
+ * phases along the bottom and the mode controller's transitions as vertical lines. The
+ * shared line chart (report/svg-plot.ts) has no bands, markers or log axis, so this draws its
+ * own, with the shared colour-blind-safe palette.
  */
+import { color } from "../../../report/svg-plot.ts";
 import type { ModeName } from "../control.ts";
 import type { Bucket, TimelineData } from "./timeline.ts";
 
@@ -11,10 +14,10 @@ const W = 1200, H = 500;
 const M = { left: 70, right: 20, top: 84, bottom: 100 };
 const MODE_COLOURS: Record<ModeName, string> = { emergency: "#e8b4b4", learning: "#b4c8e8", collaboration: "#e8dcb4", recommendation: "#b4e8c0" };
 const SERIES: { key: keyof Omit<Bucket, "t" | "mode">; name: string; colour: string; dash?: string }[] = [
-  { key: "attackDropped", name: "attack, dropped", colour: "#c0392b" },
-  { key: "attackPassed", name: "attack, passed", colour: "#e67e22", dash: "6 3" },
-  { key: "benignPassed", name: "benign, passed", colour: "#27ae60" },
-  { key: "benignDropped", name: "benign, dropped", colour: "#8e44ad", dash: "2 2" },
+  { key: "attackDropped", name: "attack, dropped", colour: color(3) },
+  { key: "attackPassed", name: "attack, passed", colour: color(1), dash: "6 3" },
+  { key: "benignPassed", name: "benign, passed", colour: color(2) },
+  { key: "benignDropped", name: "benign, dropped", colour: color(4), dash: "2 2" },
 ];
 
 const esc = (s: string): string => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");

@@ -59,12 +59,15 @@ export async function runNetguardCommand(raw: Record<string, unknown>): Promise<
   const why = netguardDemoMissing();
   if (why) throw new KmlibError(ErrorCode.Unsupported, why);
   const ac = new AbortController();
+  let signals = 0;
+  // first signal: stop and clean up (the lab's own handler tears it down too); second: leave now
   const onSignal = (): void => {
+    if (++signals > 1) process.exit(130);
     process.stderr.write("\nkmlib: interrupted, cleaning up (lab down)…\n");
     ac.abort();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
   try {
     const report = await runNetguardDemo(new Progress(!!o.json), {
       out: o.out ?? DEFAULT_OUT,
@@ -76,8 +79,9 @@ export async function runNetguardCommand(raw: Record<string, unknown>): Promise<
     });
     process.stdout.write(o.json ? JSON.stringify(report, null, 2) + "\n" : "\n" + reportText(report) + "\n");
   } catch (e) {
-    if (ac.signal.aborted) process.exitCode = 130;
-    throw e;
+    if (!ac.signal.aborted) throw e;
+    process.stderr.write("kmlib: interrupted; the lab is down\n");
+    process.exitCode = 130;
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);

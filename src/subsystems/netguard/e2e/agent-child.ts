@@ -3,7 +3,7 @@
  * A minimal netguard agent run as its own process for the heartbeat-fallback check: it loads
  * the data path, attaches it to the lab server's interface, deploys a model, asks for
  * recommendation mode, pins what must outlive it, prints "ready" and heartbeats until it is
- * killed. Arguments: one JSON object (see `ChildArgs`).
+ * killed, or until its parent goes (stdin closes). Arguments: one JSON object (`ChildArgs`).
  */
 import { readFileSync } from "node:fs";
 import { NetguardAdapter } from "./adapter.ts";
@@ -30,6 +30,9 @@ async function main(): Promise<void> {
   adapter.pin(args.pin);
   setInterval(() => void adapter.heartbeat(process.hrtime.bigint()), args.heartbeatMs);
   process.stdout.write(`ready ${process.pid}\n`);
+  // the parent holds our stdin: when it dies, so do we (its clean-up removes the pins)
+  process.stdin.on("close", () => process.exit(0));
+  process.stdin.resume();
 }
 
 main().catch((e: unknown) => {

@@ -46,7 +46,8 @@ function dropRate(flows: readonly FlowAgg[], side: Side): number {
   return of === 0 ? 0 : drops / of;
 }
 
-export function evaluateRun(rec: RunRecorder, run: ScenarioResult, trainedKinds: readonly string[]): LabEvaluation {
+/** `trainedKinds`: the attack kinds the model was trained on (undefined: not a lab model). */
+export function evaluateRun(rec: RunRecorder, run: ScenarioResult, trainedKinds?: readonly string[]): LabEvaluation {
   const book = rec.book;
   // the run windows say which generator made each flow
   const labels = new RecordLabels(book.labels.plan, run.groundTruth);
@@ -55,7 +56,7 @@ export function evaluateRun(rec: RunRecorder, run: ScenarioResult, trainedKinds:
     return {
       kind,
       label,
-      seenInTraining: label === "benign" || trainedKinds.includes(kind),
+      ...(trainedKinds ? { seenInTraining: label === "benign" || trainedKinds.includes(kind) } : {}),
       flows: flows.length,
       packets: flows.reduce((s, f) => s + f.packets, 0),
       modelDropRate: dropRate(flows, "model"),

@@ -7,11 +7,11 @@
  * fallback began, who decided before and after, and whether curl still succeeds.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mapFromPin, type BpfMap } from "../../../bpf/index.ts";
+import { PIN_ROOT, mapFromPin, type BpfMap } from "../../../bpf/index.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { decodeControl, Mode } from "../control.ts";
 import { DecisionSource } from "../layout.ts";
@@ -60,6 +60,27 @@ function waitReady(child: ChildProcess, ms: number): Promise<void> {
   });
 }
 
+const PIN_PREFIX = "netguard-hb-";
+
+/** Pins left by a run whose process is gone (it died before its clean-up). */
+function removeStalePins(): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(PIN_ROOT);
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const pid = Number(n.slice(PIN_PREFIX.length));
+    if (!n.startsWith(PIN_PREFIX) || !Number.isInteger(pid)) continue;
+    try {
+      process.kill(pid, 0);
+    } catch {
+      NetguardAdapter.unpin(n);
+    }
+  }
+}
+
 function xdpAttached(lab: Lab): boolean {
   const j = JSON.parse(lab.ns("srv").ip(["-j", "link", "show", "dev", lab.attach.dev])) as Array<Record<string, unknown>>;
   return j[0]?.xdp !== undefined;
@@ -69,12 +90,13 @@ export async function heartbeatFallback(lab: Lab, artefact: Uint8Array, o: { tim
   const timeoutMs = o.timeoutMs ?? 1000;
   const attackMs = o.attackMs ?? 6000;
   const killAfterMs = o.killAfterMs ?? 1500;
-  const pin = `netguard-hb-${process.pid}`;
+  const pin = `${PIN_PREFIX}${process.pid}`;
   const dir = mkdtempSync(join(tmpdir(), "kmlib-netguard-hb-"));
   const artefactPath = join(dir, "model.json");
   writeFileSync(artefactPath, artefact);
   const args: ChildArgs = { ifname: lab.attach.dev, netns: lab.attach.ns, pin, artefactPath, heartbeatMs: o.heartbeatMs ?? 100, heartbeatTimeoutMs: timeoutMs };
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./agent-child.ts", import.meta.url)), JSON.stringify(args)], { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
+  removeStalePins();
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./agent-child.ts", import.meta.url)), JSON.stringify(args)], { cwd: ROOT, stdio: ["pipe", "pipe", "pipe"] });
   let stats: BpfMap | undefined, control: BpfMap | undefined;
   try {
     await waitReady(child, 30_000);

@@ -152,9 +152,11 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
     const swap = await progress.phase("swap models every 5 ms under a counted UDP stream", () => swapUnderLoad(lab, adapter, labels, trained.alt));
     session.timeline.phases.push({ start: swapStart, end: session.now(), label: "swap test" });
     progress.info(`sent ${swap.sent}, seen ${swap.seen}, lost ${swap.lost} across ${swap.swaps} swaps`);
+    checkAbort(signal);
 
     const cost = await progress.phase("cost: ns/packet (test-run, packet mix) and XDP live frames, beside an empty XDP program", () => measureCost(model, { rounds: o.costRounds ?? 3 }));
     progress.info(`${cost.nsPerPacket.toFixed(1)} ns/packet with the model (empty program ${cost.emptyNsPerPacket.toFixed(1)} ns); live ${(cost.livePps / 1e6).toFixed(2)} Mpps`);
+    checkAbort(signal);
 
     let cicids: DemoReport["cicids"] = { skipped: "disabled" };
     const cic = trained.cic;
@@ -170,7 +172,7 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
         const run = await session.tapped(rec.add, () => session.scenario(transferScenario(plan, phaseMs), { signal })).finally(() => session.resumeEvaluation());
         store.registry.rollback(PROXY, "back to the lab model");
         await session.tick();
-        const labEval: LabEvaluation = evaluateRun(rec, run, []);
+        const labEval: LabEvaluation = evaluateRun(rec, run);
         return { summary: cic.summary as TrainSummary, mapping: cic.mapping, unmapped: cic.unmapped, lab: labEval };
       });
       checkAbort(signal);

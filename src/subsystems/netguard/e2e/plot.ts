@@ -73,9 +73,18 @@ export function plotSvg(d: TimelineData, title: string): string {
     out.push(`<text x="${f1(x(p.start) + 2)}" y="${row}" font-size="9" fill="#555">${esc(name)}</text>`);
   });
   // series
+  // a gap in the buckets (no packets at all) breaks the lines
+  const segments: Bucket[][] = [];
+  for (const b of d.buckets) {
+    const last = segments.at(-1);
+    if (last && b.t - last.at(-1)!.t < d.bucketSeconds * 1.5) last.push(b);
+    else segments.push([b]);
+  }
   for (const s of SERIES) {
-    const pts = d.buckets.map((b) => `${f1(x(b.t + d.bucketSeconds / 2))},${f1(y(b[s.key]))}`).join(" ");
-    out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""} points="${pts}"/>`);
+    for (const seg of segments) {
+      const pts = seg.map((b) => `${f1(x(b.t + d.bucketSeconds / 2))},${f1(y(b[s.key]))}`).join(" ");
+      out.push(`<polyline fill="none" stroke="${s.colour}" stroke-width="1.5"${s.dash ? ` stroke-dasharray="${s.dash}"` : ""} points="${pts}"/>`);
+    }
   }
   // transitions
   d.transitions.forEach((tr, i) => {

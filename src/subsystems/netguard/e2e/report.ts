@@ -19,7 +19,8 @@ export interface SideScores {
 export interface KindRow {
   readonly kind: string;
   readonly label: "benign" | "attack";
-  readonly seenInTraining: boolean;
+  /** Whether the model was trained on this generator's traffic (lab models only). */
+  readonly seenInTraining?: boolean;
   readonly flows: number;
   readonly packets: number;
   /** Fraction of packets each source would drop (attack: detection; benign: false positives). */
@@ -101,7 +102,7 @@ export function evaluationText(e: LabEvaluation, title: string): string[] {
     `  by generator (drop rate: model / default / final; attacks: want 100%, benign: want 0%):`,
   ];
   for (const k of e.byKind) {
-    const seen = k.label === "attack" ? (k.seenInTraining ? " (trained on)" : " (unseen kind)") : "";
+    const seen = k.label === "attack" && k.seenInTraining !== undefined ? (k.seenInTraining ? " (trained on)" : " (unseen kind)") : "";
     out.push(`    ${`${k.label} ${k.kind}${seen}`.padEnd(34)} ${String(k.flows).padStart(6)} flows ${String(k.packets).padStart(7)} pkts   ${pct(k.modelDropRate).padStart(6)} / ${pct(k.defaultDropRate).padStart(6)} / ${pct(k.finalDropRate).padStart(6)}`);
   }
   const share = (c: PacketCount) => (c.packets ? pct(c.dropped / c.packets) : "-");

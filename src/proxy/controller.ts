@@ -14,11 +14,17 @@
  *   `collapseMargin`, or its rate confidently below `collapseRate`), on heartbeat loss and on a
  *   failed model load; recovers to `recoverTo` when the cause clears (heartbeat back, model
  *   loaded, `collapseCooldownMs` passed) if `autoRecover`.
+ * Evidence comes in one of two kinds, fixed per controller: `rate` (the default) compares the
+ * sources' good rates from the efficiency counters as above; `paired` reads paired metric
+ * outcomes (`proxy/paired.ts`: per epoch, the model's relative gain over the default on the
+ * same work) and uses their mean with a Student t interval as the gain, `minDecisions` then
+ * counting paired outcomes. Every other rule is the same for both kinds.
  * Pure: time comes from the injected clock; counters from the caller.
  */
 import { ErrorCode, KmlibError } from "../errors.ts";
 import { type Counter, type EfficiencyCounters, emptyCounters, sinceSnapshot } from "./efficiency.ts";
 import { LADDER, Mode, nextDown, nextUp } from "./mode.ts";
+import { type PairedCounters, type PairedEstimate, emptyPaired, pairedEstimate, sincePaired } from "./paired.ts";
 import { type DifferenceEstimate, type RateEstimate, rateDifference, wilson } from "./stats.ts";
 
 export interface ControllerThresholds {
@@ -91,9 +97,17 @@ export interface Evidence {
   readonly window: { readonly default: Counter; readonly model: Counter };
   readonly default: RateEstimate;
   readonly model: RateEstimate;
-  /** model - default at two-sided 1 - 2(1 - confidence), i.e. one-sided `confidence`. */
+  /**
+   * model - default at two-sided 1 - 2(1 - confidence), i.e. one-sided `confidence`. With
+   * paired evidence: the mean paired gain and its t interval (`paired`).
+   */
   readonly gain: DifferenceEstimate;
+  /** Paired evidence only: the window's paired outcomes. */
+  readonly paired?: PairedEstimate;
 }
+
+/** What the controller compares: good rates, or paired metric outcomes. */
+export type EvidenceKind = "rate" | "paired";
 
 export interface Transition {
   /** Clock time (ms) of the transition. */
@@ -120,6 +134,16 @@ export interface ControllerOptions {
    * absent causes count as an operator's request, which only an operator clears.
    */
   readonly initialCauses?: readonly string[];
+  /** Default `rate`. With `paired`, `evaluate` needs paired counters too. */
+  readonly evidence?: EvidenceKind;
+  /** Cumulative paired counters at start (paired evidence). */
+  readonly baselinePaired?: PairedCounters;
+}
+
+/** Cumulative inputs at one evaluation. */
+interface Snapshot {
+  readonly counters: EfficiencyCounters;
+  readonly paired: PairedCounters;
 }
 
 const CAUSES: readonly EmergencyCause[] = ["heartbeat", "model-load", "collapse", "operator"];
@@ -131,12 +155,13 @@ const pct = (x: number) => `${(100 * x).toFixed(2)}%`;
 
 export class ModeController {
   readonly thresholds: ControllerThresholds;
+  readonly evidenceKind: EvidenceKind;
   readonly #now: () => number;
   #mode: Mode;
-  #baseline: EfficiencyCounters;
-  #last: EfficiencyCounters;
+  #baseline: Snapshot;
+  #last: Snapshot;
   /** Snapshots at recent evaluations since the last transition, oldest first. */
-  #recent: EfficiencyCounters[] = [];
+  #recent: Snapshot[] = [];
   #streak = 0;
   #pinned = false;
   #causes = new Set<EmergencyCause>();
@@ -147,7 +172,9 @@ export class ModeController {
     this.thresholds = resolveThresholds(opts.thresholds);
     this.#now = opts.now ?? Date.now;
     this.#mode = opts.initial ?? Mode.learning;
-    this.#baseline = opts.baseline ?? emptyCounters();
+    this.evidenceKind = opts.evidence ?? "rate";
+    if (this.evidenceKind !== "rate" && this.evidenceKind !== "paired") throw new KmlibError(ErrorCode.InvalidConfig, `controller.evidence: must be "rate" or "paired", got ${String(this.evidenceKind)}`);
+    this.#baseline = { counters: opts.baseline ?? emptyCounters(), paired: opts.baselinePaired ?? emptyPaired() };
     this.#last = this.#baseline;
     if (this.#mode === Mode.emergency) {
       const known = (opts.initialCauses ?? []).filter((c): c is EmergencyCause => (CAUSES as readonly string[]).includes(c));
@@ -169,13 +196,21 @@ export class ModeController {
     return [...this.#causes];
   }
 
-  /** The evidence for the current mode from cumulative `counters`. */
-  evidence(counters: EfficiencyCounters, since: EfficiencyCounters = this.#baseline): Evidence {
+  /** The rate evidence for the current mode from cumulative `counters`. */
+  evidence(counters: EfficiencyCounters, since: EfficiencyCounters = this.#baseline.counters): Evidence {
     const w = sinceSnapshot(counters, since)[this.#mode];
     const two = 1 - 2 * (1 - this.thresholds.confidence);
     const d = wilson(w.default.good, w.default.evaluated, two);
     const m = wilson(w.model.good, w.model.evaluated, two);
     return { window: { default: w.default, model: w.model }, default: d, model: m, gain: rateDifference(m, d) };
+  }
+
+  /** The evidence of this controller's kind for the current mode, between two snapshots. */
+  #evidence(now: Snapshot, since: Snapshot): Evidence {
+    const rate = this.evidence(now.counters, since.counters);
+    if (this.evidenceKind === "rate") return rate;
+    const p = pairedEstimate(sincePaired(now.paired, since.paired)[this.#mode], 1 - 2 * (1 - this.thresholds.confidence));
+    return { ...rate, gain: { diff: p.mean, lo: p.lo, hi: p.hi, confidence: p.confidence }, paired: p };
   }
 
   #move(to: Mode, reason: TransitionReason, detail: string, evidence?: Evidence): Transition {
@@ -202,11 +237,14 @@ export class ModeController {
   }
 
   /**
-   * Feed cumulative counters (as read from the kernel); returns the transition made, if any.
-   * Safety moves (collapse) apply even when the mode is pinned by an operator.
+   * Feed cumulative counters (as read from the kernel), and with paired evidence the cumulative
+   * paired counters; returns the transition made, if any. Safety moves (collapse) apply even
+   * when the mode is pinned by an operator.
    */
-  evaluate(counters: EfficiencyCounters): Transition | undefined {
-    this.#last = counters;
+  evaluate(counters: EfficiencyCounters, paired?: PairedCounters): Transition | undefined {
+    if (this.evidenceKind === "paired" && paired === undefined) throw new KmlibError(ErrorCode.InvalidArgument, "this controller weighs paired evidence: evaluate needs paired counters");
+    const snap: Snapshot = { counters, paired: paired ?? emptyPaired() };
+    this.#last = snap;
     const t = this.thresholds;
     if (this.#mode === Mode.emergency) {
       if (this.#causes.has("collapse") && this.#now() - this.#collapseAt >= t.collapseCooldownMs) {
@@ -214,28 +252,32 @@ export class ModeController {
       }
       return undefined;
     }
-    const enough = (e: Evidence) => e.window.default.evaluated >= t.minDecisions && e.window.model.evaluated >= t.minDecisions;
-    const ev = this.evidence(counters);
+    const enough = (e: Evidence) =>
+      e.paired ? e.paired.n >= t.minDecisions : e.window.default.evaluated >= t.minDecisions && e.window.model.evaluated >= t.minDecisions;
+    const ev = this.#evidence(snap, this.#baseline);
     if (!enough(ev)) {
-      this.#remember(counters);
+      this.#remember(snap);
       return undefined;
     }
     // The shortest recent window with enough answers, for the safety checks.
     let recent = ev;
     for (let i = this.#recent.length - 1; i >= 0; i--) {
-      const e = this.evidence(counters, this.#recent[i]!);
+      const e = this.#evidence(snap, this.#recent[i]!);
       if (enough(e)) {
         recent = e;
         break;
       }
     }
-    this.#remember(counters);
+    this.#remember(snap);
     const summary = (e: Evidence) =>
-      `model ${pct(e.model.rate)} vs default ${pct(e.default.rate)} good, gain ${pct(e.gain.diff)} in [${pct(e.gain.lo)}, ${pct(e.gain.hi)}] over ${e.window.model.evaluated}/${e.window.default.evaluated} answers`;
+      e.paired
+        ? `model gain ${pct(e.gain.diff)} in [${pct(e.gain.lo)}, ${pct(e.gain.hi)}] (sd ${pct(e.paired.sd)}) over ${e.paired.n} paired outcomes`
+        : `model ${pct(e.model.rate)} vs default ${pct(e.default.rate)} good, gain ${pct(e.gain.diff)} in [${pct(e.gain.lo)}, ${pct(e.gain.hi)}] over ${e.window.model.evaluated}/${e.window.default.evaluated} answers`;
     if (recent.gain.hi < -t.collapseMargin) {
       return this.#emergency("collapse", TransitionReason.collapse, `${summary(recent)}: model worse than default by more than ${pct(t.collapseMargin)}`, recent);
     }
-    if (t.collapseRate > 0 && recent.model.hi < t.collapseRate) {
+    // A good rate means nothing for paired evidence: only the gain counts there.
+    if (t.collapseRate > 0 && !recent.paired && recent.model.hi < t.collapseRate) {
       return this.#emergency("collapse", TransitionReason.collapse, `${summary(recent)}: model good rate below ${pct(t.collapseRate)}`, recent);
     }
     if (this.#pinned) return undefined;
@@ -255,8 +297,8 @@ export class ModeController {
     return undefined;
   }
 
-  #remember(counters: EfficiencyCounters): void {
-    this.#recent.push(counters);
+  #remember(snap: Snapshot): void {
+    this.#recent.push(snap);
     if (this.#recent.length > RECENT_KEPT) this.#recent.shift();
   }
 

@@ -12,5 +12,6 @@ export * from "./recommendation.ts";
 export * from "./feedback.ts";
 export * from "./stats.ts";
 export * from "./efficiency.ts";
+export * from "./paired.ts";
 export * from "./controller.ts";
 export * from "./control.ts";

@@ -194,6 +194,31 @@ export class LogStore implements GcView {
     this.append(this.hasHostLog ? this.policy.hostLog!(lba, this) : 0, lba, this.now);
   }
 
+  /**
+   * Background GC: cleans one victim now, whatever the free space (F2FS's background cleaner
+   * takes one victim per round). Returns the victim.
+   */
+  collect(): number {
+    return this.collectOne();
+  }
+
+  /**
+   * A deep copy of the device driven by `policy` from now on, for counterfactual runs over the
+   * same writes. The policy is not attached again: it must already hold state that matches
+   * this device (its own copy of the policy that drove it), and use as many logs.
+   */
+  clone(policy: GcPolicy): LogStore {
+    if (policy.logs !== this.logs) throw new KmlibError(ErrorCode.InvalidArgument, `clone: policy ${policy.name} uses ${policy.logs} logs, the device ${this.logs}`);
+    const c = Object.create(LogStore.prototype) as Record<string, unknown>;
+    for (const [k, v] of Object.entries(this)) c[k] = ArrayBuffer.isView(v) ? (v as Int32Array).slice() : v;
+    c.policy = policy;
+    c.hasHostLog = typeof policy.hostLog === "function";
+    c.hasGcLog = typeof policy.gcLog === "function";
+    c.hasObserver = typeof policy.onHostWrite === "function";
+    c.hasPlaced = typeof policy.onPlaced === "function";
+    return c as unknown as LogStore;
+  }
+
   get counters(): StoreCounters {
     return { hostWrites: this.hostWrites, gcWrites: this.gcWrites, victims: this.victims };
   }
@@ -345,7 +370,7 @@ export class LogStore implements GcView {
   }
 
   /** Cleans one victim: relocates its valid blocks, then frees it. */
-  private collectOne(): void {
+  private collectOne(): number {
     if (this.sealedCount === 0) throw new KmlibError(ErrorCode.IllegalState, "GC needed but no segment is sealed");
     const victim = this.policy.selectVictim(this);
     if (!(victim >= 0 && victim < this.segments) || this.segState[victim] !== SegState.Sealed) {
@@ -397,6 +422,7 @@ export class LogStore implements GcView {
     this.segEraseCount[victim]!++;
     this.freeStack[this.freeCount++] = victim;
     this.victims++;
+    return victim;
   }
 
   /**

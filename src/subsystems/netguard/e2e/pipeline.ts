@@ -6,12 +6,13 @@
  * attacks in recommendation -> swap under load, cost, CIC-IDS2017 transfer, heartbeat
  * fallback -> report (text, JSON, SVG) -> lab down, whatever happens.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import type { ScenarioResult } from "../lab/index.ts";
 import { Flag } from "../layout.ts";
+import type { Control } from "../control.ts";
 import type { NetguardRecord } from "../record.ts";
 import { trainCicModel } from "./cicids.ts";
 import { evaluateRun, RunRecorder } from "./evaluate.ts";
@@ -48,6 +49,17 @@ export interface DemoOptions {
 
 export const DEFAULT_OUT = join(tmpdir(), "kmlib-netguard-demo");
 
+/** The default algorithm's settings as the data path ran them. */
+function defaultRuleParameters(c: Control): DemoReport["defaultRules"]["parameters"] {
+  return {
+    ratePps: c.rateIntervalNs === 0n ? 0 : Math.round(1e9 / Number(c.rateIntervalNs)),
+    rateBurst: c.rateIntervalNs === 0n ? 0 : Number(c.rateToleranceNs / c.rateIntervalNs) + 1,
+    synLimit: c.synLimit,
+    synWindowMs: Number(c.synWindowNs) / 1e6,
+    vetoMask: c.vetoMask,
+  };
+}
+
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new KmlibError(ErrorCode.IllegalState, "interrupted");
 }
@@ -79,8 +91,9 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
   const signal = o.signal;
   const out = resolve(o.out ?? DEFAULT_OUT);
   mkdirSync(out, { recursive: true });
+  rmSync(join(out, "agent.log.jsonl"), { force: true });
   const session = await progress.phase("lab up; agent started; data path attached to the server's eth0 in emergency", () =>
-    E2eSession.open({ tag: o.tag ?? "e2e", logFile: join(out, "agent.log.jsonl") }),
+    E2eSession.open({ tag: o.tag ?? "e2e", logFile: join(out, "agent.log.jsonl"), storePath: join(out, "store.db") }),
   );
   try {
     const { lab, adapter, store, labels } = session;
@@ -178,6 +191,7 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
       checkAbort(signal);
     }
 
+    const rules = adapter.dataPath.control();
     const kstats = adapter.kernelStats();
     const kernel = { records: adapter.recordCount, ringbufFail: Number(kstats.ringbufFail), packets: Number(kstats.packets) };
     const transitions = session.transitions.map((t) => ({ from: t.from, to: t.to, reason: t.reason, at: t.at, t: (t.at - t0) / 1000, detail: t.detail }));
@@ -190,11 +204,11 @@ export async function runNetguardDemo(progress: PhaseRunner, o: DemoOptions = {}
       progress.info(`fell back after ${heartbeat.fallbackAfterMs.toFixed(0)} ms; curl after the fallback ${heartbeat.curlAfterFallback.ok}/${heartbeat.curlAfterFallback.requests}`);
     }
 
-    const files = { json: join(out, "report.json"), text: join(out, "report.txt"), svg: join(out, "verdicts.svg") };
+    const files = { json: join(out, "report.json"), text: join(out, "report.txt"), svg: join(out, "verdicts.svg"), store: join(out, "store.db"), log: join(out, "agent.log.jsonl") };
     const report: DemoReport = {
       f1: heldOut.model.perFlow.f1,
       falsePositiveRate: heldOut.model.perFlow.falsePositiveRate,
-      defaultRules: { f1: heldOut.default.perFlow.f1, falsePositiveRate: heldOut.default.perFlow.falsePositiveRate },
+      defaultRules: { f1: heldOut.default.perFlow.f1, falsePositiveRate: heldOut.default.perFlow.falsePositiveRate, parameters: defaultRuleParameters(rules) },
       nsPerPacket: cost.nsPerPacket,
       packetsLostInSwap: swap.lost,
       modeTransitions: transitions,

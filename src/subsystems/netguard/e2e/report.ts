@@ -66,7 +66,12 @@ export interface DemoReport {
   /** Held-out lab traffic, per flow, the model's answers. */
   readonly f1: number;
   readonly falsePositiveRate: number;
-  readonly defaultRules: { readonly f1: number; readonly falsePositiveRate: number };
+  readonly defaultRules: {
+    readonly f1: number;
+    readonly falsePositiveRate: number;
+    /** Per-source GCRA rate limit and SYN-flood rule as configured; veto mask of the guard. */
+    readonly parameters: { readonly ratePps: number; readonly rateBurst: number; readonly synLimit: number; readonly synWindowMs: number; readonly vetoMask: number };
+  };
   /** Data path with the model on every packet (test-run, packet mix); anchor below. */
   readonly nsPerPacket: number;
   readonly packetsLostInSwap: number;
@@ -82,7 +87,7 @@ export interface DemoReport {
   readonly kernel: { readonly records: number; readonly ringbufFail: number; readonly packets: number };
   readonly agentErrors: readonly string[];
   readonly seconds: number;
-  readonly files: { readonly json: string; readonly text: string; readonly svg: string };
+  readonly files: { readonly json: string; readonly text: string; readonly svg: string; readonly store: string; readonly log: string };
 }
 
 const pct = (x: number, d = 1): string => `${(100 * x).toFixed(d)}%`;
@@ -126,7 +131,9 @@ export function reportText(r: DemoReport): string {
   L.push(`Mode transitions (promoted to ${r.promotedTo}):`);
   for (const t of r.modeTransitions) L.push(`  ${t.t.toFixed(1).padStart(6)} s  ${t.from} -> ${t.to}  [${t.reason}]  ${t.detail}`);
   L.push("");
+  const p = r.defaultRules.parameters;
   L.push(...evaluationText(r.heldOut, "Held-out evaluation"));
+  L.push(`  (default rules: ${p.ratePps} packets/s per source, burst ${p.rateBurst}; more than ${p.synLimit} SYNs per ${p.synWindowMs} ms per source dropped; guard veto mask 0x${p.vetoMask.toString(16)})`);
   L.push("");
   const c = r.cost;
   L.push(`Cost (test-run, packet mix, median of ${c.rounds} rounds x ${c.repeat} repeats per frame; anchor ${c.anchor}):`);
@@ -157,6 +164,7 @@ export function reportText(r: DemoReport): string {
   }
   L.push("");
   L.push(`Kernel: ${r.kernel.records} flow records read, ${r.kernel.ringbufFail} ring-buffer failures, ${r.kernel.packets} packets through the data path${r.agentErrors.length ? `; agent errors: ${r.agentErrors.join("; ")}` : ""}`);
-  L.push(`Done in ${r.seconds.toFixed(0)} s. Files: ${r.files.text}, ${r.files.json}, ${r.files.svg}`);
+  L.push(`Done in ${r.seconds.toFixed(0)} s. Files: ${r.files.text}, ${r.files.json}, ${r.files.svg}, agent log ${r.files.log}`);
+  L.push(`The agent's store (model registry, feedback, mode events): kmlib status --store ${r.files.store}; kmlib model list netguard0 --store ${r.files.store}`);
   return L.join("\n");
 }

@@ -33,6 +33,8 @@ export interface SessionOptions {
   readonly controller?: Partial<ControllerThresholds>;
   /** JSON-lines agent log; default: discarded. */
   readonly logFile?: string;
+  /** The agent's store (registry, feedback, events); replaced if it exists. Default: a temporary file. */
+  readonly storePath?: string;
 }
 
 /** Demo thresholds: the defaults, with windows sized for a run of a few minutes. */
@@ -71,7 +73,10 @@ export class E2eSession {
     let store: Store | undefined;
     let adapter: NetguardAdapter | undefined;
     try {
-      store = Store.open(join(dir, "store.db"));
+      const path = o.storePath ?? join(dir, "store.db");
+      // a previous run's store would restore its last mode and model: start afresh
+      for (const suffix of ["", "-wal", "-shm"]) rmSync(path + suffix, { force: true });
+      store = Store.open(path);
       const labels = new RecordLabels(lab.plan);
       // non-IP rules are the kernel's business; everything from the lab is labelled
       adapter = new NetguardAdapter(PROXY, { labelOf: (r) => labels.label(r), feedbackEvery: 16, datasetEvery: 16, datasetCap: 50_000, control: { vetoMask: Flag.RULE_SYN } });

@@ -3,21 +3,19 @@
  * A trained integer model (ml/ir) as a netguard model: the artefact the registry stores and
  * the program that goes into the data path's model slot. This is the thin adapter between two
  * ABIs: netguard hands a model NUM_FEATURES signed 64-bit features (gen/model.ts) and wants
- * `class | confidence << 16`; kmlib's compiler emits `kmlib_predict(const int32 *x, int32
- * *scores)` (compile/abi.ts). The body here picks the model's inputs out of the feature
+ * `class | confidence << 16`; kmlib's compiler (`compileModel`, function form, inline
+ * strategy) emits `ngx_predict(const int32 *x, int32 *scores)` (compile/abi.ts). The body here picks the model's inputs out of the feature
  * contract, shifts the nanosecond features down (so they fit int32 with useful resolution),
  * saturates at INT32_MAX, calls the compiled function, and turns the scores into a per-mille
  * confidence. `inputsOf` is the same transform in TypeScript, so training data, the reference
  * evaluation and the kernel all see identical integers.
  */
 import { Add, CallLocal, Div, Exit, Ja, JEq, JLE, LoadMem, LoadMemSX, Lsh, Mov, Mul, Or, Rsh, StoreMem, label, R0, R1, R2, R3, R4, R5, R10, type AsmItem } from "../../../bpf/asm/index.ts";
-import { ErrorCode, KmlibError, assertNever } from "../../../errors.ts";
+import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { evaluateIr } from "../../../ml/ir/evaluate.ts";
 import { parseIr, serializeIr } from "../../../ml/ir/serialize.ts";
 import { INT32_MAX, irScoreCount, type IrModel } from "../../../ml/ir/types.ts";
-import { functionFragment, type BodyBuilder } from "../../../compile/wrap.ts";
-import { inlineTreeBody } from "../../../compile/inline-trees.ts";
-import { inlineLinearBody, inlineMlpBody } from "../../../compile/inline-dense.ts";
+import { compileModel } from "../../../compile/index.ts";
 import { FEATURE_CONTRACT_VERSION, FEATURE_NAMES, type FeatureName, featureIndex } from "../features.ts";
 import { ModelAbi } from "../layout.ts";
 import { buildModelProgram, type Attach, type NetguardProgSpec } from "../program.ts";
@@ -88,21 +86,6 @@ function hasProbabilityScores(ir: IrModel): boolean {
   return ir.kind === "tree" || ir.kind === "forest";
 }
 
-function bodyBuilder(ir: IrModel): BodyBuilder {
-  switch (ir.kind) {
-    case "tree":
-    case "forest":
-    case "boosted":
-      return (ctx) => inlineTreeBody(ir, ctx);
-    case "linear":
-      return (ctx) => inlineLinearBody(ir, ctx);
-    case "mlp":
-      return (ctx) => inlineMlpBody(ir, ctx);
-    default:
-      return assertNever(ir, "model kind");
-  }
-}
-
 /**
  * The netguard model body (gen/model.ts ABI): r1 = int64 features. Stack: x (int32 inputs)
  * below fp, the scores below x. Calls the compiled `ngx_predict`, leaves class | conf << 16.
@@ -126,8 +109,9 @@ export function modelBody(m: NetguardModel): AsmItem[] {
   out.push(JLE.imm(R0, m.ir.nClasses - 1, `${PREFIX}cls_ok`), Mov.imm(R0, 0), label(`${PREFIX}cls_ok`));
   out.push(...confidenceItems(m.ir, nScores, sAt));
   out.push(Lsh.imm(R4, ModelAbi.CONF_SHIFT), Or.reg(R0, R4), Exit());
-  const fragment = functionFragment(bodyBuilder(m.ir), PREFIX);
-  return [...out, ...fragment.items];
+  // the compiler's function form (compile/abi.ts), inline so no map of its own is needed
+  const compiled = compileModel(m.ir, { form: "function", strategy: "inline", prefix: PREFIX });
+  return [...out, ...compiled.programs[0]!.items];
 }
 
 /** r4 = confidence per mille from the scores at fp - sAt (clobbers r3, r5). */

@@ -33,7 +33,23 @@ export function lifetimeClass(life: number, u: number, logs: number): number {
 /** Death times beyond this many logical devices' worth of writes count as this far. */
 const HORIZON_CAP = 64;
 /** Overwrite gaps a segment may miss before its predicted rates count as stale. */
-const STALE_GAPS = 4;
+export const STALE_GAPS = 4;
+
+/**
+ * Expected remaining life of a segment's data from its predicted overwrite rates: `valid`
+ * blocks whose rates sum to `rateSum`, quiet (no overwrite) for `quiet` host writes. A segment
+ * quiet for STALE_GAPS times its expected gap is judged by how long it has been quiet.
+ */
+export function remainingFromRates(valid: number, rateSum: number, quiet: number): number {
+  const r = valid / Math.max(rateSum, 1e-300);
+  return quiet * rateSum > STALE_GAPS && quiet > r ? quiet : r;
+}
+
+/** Cost-benefit on remaining life `r` for a segment of `b` blocks, `valid` of them live. */
+export function lifeScore(valid: number, b: number, r: number): number {
+  const u = valid / b;
+  return ((1 - u) * Math.sqrt(r)) / (1 + u);
+}
 
 /**
  * Per-block expectations and their per-segment sums, kept up to date through the store's
@@ -93,31 +109,33 @@ export class SegmentLedger {
     this.segSum[seg]! += this.value[lba]!;
   }
 
+  /** Sum over a segment's valid blocks (death times or rates). */
+  segmentSum(seg: number): number {
+    return this.segSum[seg]!;
+  }
+
+  /** Host writes since the segment was sealed or last lost a block, whichever is later. */
+  quietTime(seg: number, view: GcView): number {
+    return view.now - Math.max(this.segLastDeath[seg]!, view.segSealTime[seg]!);
+  }
+
+  /** The victim score of a sealed segment holding `valid` > 0 blocks. */
+  score(seg: number, view: GcView): number {
+    const v = view.segValid[seg]!;
+    const sum = this.segSum[seg]!;
+    // Predicted rates go stale when hotness shifts (see remainingFromRates).
+    const r = this.kind === "death" ? Math.max(1, sum / v - view.now) : remainingFromRates(v, sum, this.quietTime(seg, view));
+    return lifeScore(v, view.blocksPerSegment, r);
+  }
+
   /** Cost-benefit on the expected remaining life of the data; returns a sealed segment. */
   selectVictim(view: GcView): number {
-    const b = view.blocksPerSegment;
-    const now = view.now;
-    const death = this.kind === "death";
     let best = -1;
     let bestScore = -1;
     for (let s = 0; s < view.segments; s++) {
       if (view.segState[s] !== 2 /* SegState.Sealed */) continue;
-      const v = view.segValid[s]!;
-      if (v === 0) return s;
-      const sum = this.segSum[s]!;
-      let r: number;
-      if (death) r = Math.max(1, sum / v - now);
-      else {
-        r = v / Math.max(sum, 1e-300);
-        // Predicted rates go stale when hotness shifts: a segment that has gone quiet for
-        // STALE_GAPS times its expected gap between overwrites is judged by how long it has
-        // been quiet.
-        const quiet = now - Math.max(this.segLastDeath[s]!, view.segSealTime[s]!);
-        if (quiet * sum > STALE_GAPS && quiet > r) r = quiet;
-      }
-      r = Math.sqrt(r);
-      const u = v / b;
-      const score = ((1 - u) * r) / (1 + u);
+      if (view.segValid[s] === 0) return s;
+      const score = this.score(s, view);
       if (score > bestScore) {
         bestScore = score;
         best = s;

@@ -22,10 +22,33 @@ import type { LifetimeOptions } from "./lifetime.ts";
 const INTERVAL_BUCKETS = 26;
 /** Recent-activity buckets: half-octaves of the block's decayed write count. */
 const COUNT_BUCKETS = 16;
+/** Cells of the table. */
+export const LIFETIME_CELLS = INTERVAL_BUCKETS * COUNT_BUCKETS;
 /** Time constant of the decayed write count, in logical devices' worth of host writes. */
-const DECAY = 1;
+export const DECAY = 1;
 /** Ages beyond this many expected lives mark a block whose prediction went stale. */
-const STALE = 3;
+export const STALE = 3;
+
+/**
+ * Cell for a block written `interval` host writes after its previous write (-1: first write),
+ * with `activity` its write count decayed by e every DECAY devices' worth of writes, on a
+ * device of `u` logical blocks.
+ */
+export function lifetimeCell(interval: number, activity: number, u: number): number {
+  let ib = 0;
+  if (interval > 0) {
+    const x = Math.floor(2 * Math.log2((interval * 64) / u)) + 1;
+    ib = x < 1 ? 1 : x >= INTERVAL_BUCKETS ? INTERVAL_BUCKETS - 1 : x;
+  }
+  const a = Math.floor(2 * Math.log2(activity));
+  const cb = a < 0 ? 0 : a >= COUNT_BUCKETS ? COUNT_BUCKETS - 1 : a;
+  return ib * COUNT_BUCKETS + cb;
+}
+
+/** A block's decayed write count after a write `interval` after its previous one (-1: first). */
+export function decayedActivity(previous: number, interval: number, u: number): number {
+  return (interval > 0 ? previous * Math.exp(-interval / (DECAY * u)) : 0) + 1;
+}
 
 export interface LifetimeModelOptions {
   /** Weight of the prior (deaths at rate 1/U) that keeps empty cells sane. */
@@ -42,7 +65,7 @@ export interface LifetimeModelOptions {
  * forgetting a cell's stale members (blocks that cooled and sit there alive) within `memory`.
  */
 export class LifetimeModel {
-  readonly cells = INTERVAL_BUCKETS * COUNT_BUCKETS;
+  readonly cells = LIFETIME_CELLS;
   readonly deaths: Float64Array;
   readonly exposure: Float64Array;
   /** Versions of each cell alive now. */
@@ -68,14 +91,7 @@ export class LifetimeModel {
    * with `activity` its write count decayed by e every DECAY devices' worth of writes.
    */
   cell(interval: number, activity: number): number {
-    let ib = 0;
-    if (interval > 0) {
-      const x = Math.floor(2 * Math.log2((interval * 64) / this.u)) + 1;
-      ib = x < 1 ? 1 : x >= INTERVAL_BUCKETS ? INTERVAL_BUCKETS - 1 : x;
-    }
-    const a = Math.floor(2 * Math.log2(activity));
-    const cb = a < 0 ? 0 : a >= COUNT_BUCKETS ? COUNT_BUCKETS - 1 : a;
-    return ib * COUNT_BUCKETS + cb;
+    return lifetimeCell(interval, activity, this.u);
   }
 
   /** A version written at `now` in `cell` starts its life. */
@@ -140,7 +156,7 @@ export class MlLifetimePolicy implements GcPolicy {
       interval = now - prevTime;
       this.model.die(this.cellOf[lba]!, now);
     }
-    const act = (this.activity[lba] = (interval > 0 ? this.activity[lba]! * Math.exp(-interval / (DECAY * this.u)) : 0) + 1);
+    const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.u));
     const cell = this.model.cell(interval, act);
     this.cellOf[lba] = cell;
     this.model.enter(cell, now);

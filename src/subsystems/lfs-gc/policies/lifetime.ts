@@ -79,6 +79,15 @@ export class SegmentLedger {
     this.segLastDeath = new Float64Array(view.segments);
   }
 
+  /** A deep copy, for a policy that drives a copy of the device (`LogStore.clone`). */
+  clone(): SegmentLedger {
+    const c = new SegmentLedger(this.u, this.kind);
+    c.value.set(this.value);
+    c.segSum = this.segSum.slice();
+    c.segLastDeath = this.segLastDeath.slice();
+    return c;
+  }
+
   /** Sets a block's death time (kind `death`); call before it is placed. */
   setDeath(lba: number, when: number, now: number): void {
     const cap = now + HORIZON_CAP * this.u;

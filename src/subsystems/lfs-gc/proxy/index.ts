@@ -1,0 +1,19 @@
+/**
+ * @module subsystems/lfs-gc/proxy
+ * Garbage collection through the ml-lib proxy: the simulated kernel side (device, default
+ * policy, deployed lifetime table, control record, datasets, feedback, per-epoch paired WA
+ * evaluation), the lfs-gc subsystem adapter, the table and its trainer, and the simulation's
+ * agent loop with the mode controller.
+ */
+export { DEFAULT_LFS_GC_OPTIONS, FALLBACKS, LfsGcAdapter, RECOMMENDED_VICTIMS, parseLfsGcOptions } from "./adapter.ts";
+export type { Fallback, LfsGcOptions } from "./adapter.ts";
+export { HISTORY_COLUMNS, HistoryRing, RATE_SCALE, SEGMENT_COLUMNS, segmentSnapshot } from "./datasets.ts";
+export type { SegmentRows } from "./datasets.ts";
+export { GcKernel } from "./kernel.ts";
+export type { EpochOutcome, GcKernelOptions } from "./kernel.ts";
+export { ProxiedGc } from "./kernel-policy.ts";
+export type { GcDecision, HistorySink, ProxiedGcOptions, ProxiedGcStats } from "./kernel-policy.ts";
+export { GC_THRESHOLDS, recommendVictims, runGcSession } from "./session.ts";
+export type { GcSessionOptions, GcSessionResult, Phase, PhaseResult } from "./session.ts";
+export { LifetimeTrainer, decodeTable, encodeTable, quantizeLifetimes } from "./table.ts";
+export type { HistoryColumns, LifeTable } from "./table.ts";

@@ -1,0 +1,258 @@
+/**
+ * @module subsystems/lfs-gc/proxy/kernel-policy
+ * What the GC's kernel side runs, as one policy of the simulated store: the default algorithm,
+ * the deployed model and the proxy's decision rule, with nothing that waits on user space.
+ *
+ * - Features, per host write: the block's interval since its previous write and its decayed
+ *   write count select a cell of the lifetime table (`policies/ml-lifetime.ts`); the record
+ *   (time, previous cell, cell) goes to the per-block history the agent learns from.
+ * - The deployed model is the integer lifetime table: it predicts each written block's life,
+ *   which places writes into lifetime logs (collaboration and recommendation modes) and keeps
+ *   per-segment sums of predicted overwrite rates, the state victims are scored on
+ *   (cost-benefit on the expected remaining life, √R).
+ * - Victims: the default answers every GC decision; the model's answer is the next victim the
+ *   agent recommended, if it is still a valid victim and not expired, else the deployed
+ *   table's own choice. `decide()` (the one rule all proxies share) says who decides in the
+ *   current mode; the guard rejects anything not a sealed segment with space to reclaim and,
+ *   in collaboration, a victim that copies much more than the default's.
+ *
+ * The mode is the effective one the kernel computed from the control record (a stale
+ * heartbeat is emergency); the kernel sets it before each batch of writes.
+ */
+import { CollaborationBudget, decide } from "../../../proxy/decide.ts";
+import { MODES, Mode, SOURCES, type Source } from "../../../proxy/mode.ts";
+import { SegmentLedger, lifetimeClass } from "../policies/lifetime.ts";
+import { STALE, decayedActivity, lifetimeCell } from "../policies/ml-lifetime.ts";
+import type { GcPolicy, GcView } from "../policy.ts";
+import { isVictim } from "../recommended.ts";
+import type { LifeTable } from "./table.ts";
+
+/** Receives one history record per host write. */
+export interface HistorySink {
+  push(time: number, prevCell: number, cell: number): void;
+}
+
+/** One GC decision as feedback sees it. */
+export interface GcDecision {
+  readonly mode: Mode;
+  readonly source: Source;
+  readonly defaultVictim: number;
+  readonly modelVictim: number | undefined;
+  readonly confidence: number | undefined;
+  /** Valid blocks in the default's and the model's victim. */
+  readonly defaultValid: number;
+  readonly modelValid: number | undefined;
+  /** The model's answer came from the agent's recommendation (not the table's own choice). */
+  readonly recommended: boolean;
+  readonly reason: string;
+}
+
+export interface ProxiedGcOptions {
+  readonly logicalBlocks: number;
+  /** Builds the default algorithm (called again for counterfactual copies). */
+  readonly makeFallback: () => GcPolicy;
+  /** Lifetime logs of the model's placement. */
+  readonly logs?: number;
+  /** Collaboration veto: the model's victim may copy at most vetoRatio x the default's + vetoSlack. */
+  readonly vetoRatio?: number;
+  readonly vetoSlack?: number;
+  /** Recommended victims expire after this many GC decisions. */
+  readonly recommendationTtl?: number;
+}
+
+export interface ProxiedGcStats {
+  /** Recommended victims dropped because they were no longer valid victims, or expired. */
+  staleRecommendations: number;
+  /** Decisions answered from the agent's recommendation. */
+  recommended: number;
+  vetoed: number;
+  lowConfidence: number;
+  budgetExhausted: number;
+}
+
+type Decided = Record<Mode, Record<Source, number>>;
+const zeroDecided = (): Decided => Object.fromEntries(MODES.map((m) => [m, Object.fromEntries(SOURCES.map((s) => [s, 0]))])) as unknown as Decided;
+
+export class ProxiedGc implements GcPolicy {
+  readonly name = "ml-proxy";
+  readonly logs: number;
+  /** The effective mode, set by the kernel side. */
+  mode: Mode = Mode.emergency;
+  confidenceThreshold = 0.5;
+  budget = new CollaborationBudget(500, 1000);
+  /** The deployed lifetime table (undefined: no model). */
+  table: LifeTable | undefined;
+  history: HistorySink | undefined;
+  onDecision: ((d: GcDecision) => void) | undefined;
+  readonly decided: Decided = zeroDecided();
+  readonly stats: ProxiedGcStats = { staleRecommendations: 0, recommended: 0, vetoed: 0, lowConfidence: 0, budgetExhausted: 0 };
+  readonly fallback: GcPolicy;
+  ledger: SegmentLedger;
+  cellOf: Int16Array;
+  activity: Float32Array;
+  #queue = new Int32Array(0);
+  #queueHead = 0;
+  #queueExpires = 0;
+  #decisions = 0;
+  readonly #u: number;
+  readonly #vetoRatio: number;
+  readonly #vetoSlack: number;
+  readonly #ttl: number;
+
+  constructor(readonly options: ProxiedGcOptions) {
+    this.#u = options.logicalBlocks;
+    this.fallback = options.makeFallback();
+    this.logs = Math.max(options.logs ?? 6, this.fallback.logs);
+    this.#vetoRatio = options.vetoRatio ?? 1.5;
+    this.#vetoSlack = options.vetoSlack ?? 2;
+    this.#ttl = options.recommendationTtl ?? 64;
+    this.ledger = new SegmentLedger(this.#u, "rate");
+    this.cellOf = new Int16Array(this.#u);
+    this.activity = new Float32Array(this.#u);
+  }
+
+  /** A copy that drives a copy of the device in `mode`: no history, feedback or pending recommendations. */
+  cloneFor(mode: Mode): ProxiedGc {
+    const c = new ProxiedGc(this.options);
+    c.mode = mode;
+    c.table = this.table;
+    c.confidenceThreshold = this.confidenceThreshold;
+    c.budget = new CollaborationBudget(this.budget.limit, this.budget.window);
+    c.ledger = this.ledger.clone();
+    c.cellOf = this.cellOf.slice();
+    c.activity = this.activity.slice();
+    return c;
+  }
+
+  get decisions(): number {
+    return this.#decisions;
+  }
+
+  /** Recommended victims, best first; they replace any still pending. */
+  recommend(victims: readonly number[]): void {
+    this.#queue = Int32Array.from(victims.filter((v) => v >= 0));
+    this.#queueHead = 0;
+    this.#queueExpires = this.#decisions + this.#ttl;
+  }
+
+  get pendingRecommendations(): number {
+    return this.#queue.length - this.#queueHead;
+  }
+
+  #life(cell: number): number {
+    return this.table ? this.table[cell]! : this.#u;
+  }
+
+  #modelPlaces(): boolean {
+    return this.table !== undefined && (this.mode === Mode.collaboration || this.mode === Mode.recommendation);
+  }
+
+  attach(view: GcView): void {
+    this.ledger.attach(view);
+    this.fallback.attach?.(view);
+  }
+
+  onHostWrite(lba: number, prevTime: number, view: GcView): void {
+    const now = view.now + 1;
+    let interval = -1;
+    let prevCell = -1;
+    if (prevTime >= 0) {
+      interval = now - prevTime;
+      prevCell = this.cellOf[lba]!;
+    }
+    const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.#u));
+    const cell = lifetimeCell(interval, act, this.#u);
+    this.cellOf[lba] = cell;
+    this.history?.push(now, prevCell, cell);
+    this.ledger.invalidate(lba, view);
+    this.ledger.setLife(lba, this.#life(cell));
+    this.fallback.onHostWrite?.(lba, prevTime, view);
+  }
+
+  onPlaced(lba: number, seg: number, view: GcView): void {
+    this.ledger.placed(lba, seg, view);
+    this.fallback.onPlaced?.(lba, seg, view);
+  }
+
+  hostLog(lba: number, view: GcView): number {
+    if (this.#modelPlaces()) return lifetimeClass(this.ledger.remaining(lba, view.now), this.#u, this.logs);
+    return this.fallback.hostLog?.(lba, view) ?? 0;
+  }
+
+  gcLog(lba: number, victim: number, view: GcView): number {
+    // Predict again with today's table; a block that outlived its prediction STALE times over
+    // most likely changed hotness: expect its age again.
+    let life = this.#life(this.cellOf[lba]!);
+    const age = view.now - view.blockTime[lba]!;
+    if (age > STALE * life) life = age;
+    this.ledger.setLife(lba, life);
+    if (this.#modelPlaces()) return lifetimeClass(life, this.#u, this.logs);
+    return this.fallback.gcLog?.(lba, victim, view) ?? 0;
+  }
+
+  /** The model's victim: a pending recommendation still valid, else the table's own choice. */
+  #modelAnswer(view: GcView): { victim: number; recommended: boolean } | undefined {
+    while (this.#queueHead < this.#queue.length) {
+      if (this.#decisions > this.#queueExpires) {
+        this.stats.staleRecommendations += this.#queue.length - this.#queueHead;
+        this.#queueHead = this.#queue.length;
+        break;
+      }
+      const seg = this.#queue[this.#queueHead++]!;
+      if (isVictim(view, seg)) return { victim: seg, recommended: true };
+      this.stats.staleRecommendations++;
+    }
+    if (!this.table) return undefined;
+    const seg = this.ledger.selectVictim(view);
+    return seg < 0 ? undefined : { victim: seg, recommended: false };
+  }
+
+  /** How much better the model scores its victim than the default's, in [0, 1]. */
+  #confidence(model: number, dflt: number, view: GcView): number {
+    if (model === dflt) return 1;
+    const vm = view.segValid[model]!, vd = view.segValid[dflt]!;
+    if (vm === 0) return 1;
+    if (vd === 0) return 0;
+    const sm = this.ledger.score(model, view);
+    const sd = this.ledger.score(dflt, view);
+    return sm <= 0 ? 0 : Math.max(0, Math.min(1, 1 - sd / sm));
+  }
+
+  selectVictim(view: GcView): number {
+    this.#decisions++;
+    const mode = this.mode;
+    const dflt = this.fallback.selectVictim(view);
+    if (mode === Mode.emergency) {
+      this.decided.emergency.default++;
+      return dflt;
+    }
+    const ans = this.#modelAnswer(view);
+    const confidence = ans ? this.#confidence(ans.victim, dflt, view) : undefined;
+    const d = decide({
+      mode,
+      defaultDecision: dflt,
+      model: ans ? { decision: ans.victim, confidence: confidence! } : undefined,
+      confidenceThreshold: this.confidenceThreshold,
+      budgetRemaining: this.budget.remaining,
+      guard: (m, df) => isVictim(view, m) && (mode !== Mode.collaboration || view.segValid[m]! <= this.#vetoRatio * view.segValid[df]! + this.#vetoSlack),
+    });
+    if (mode === Mode.collaboration) this.budget.record(d.consumesBudget);
+    this.decided[mode][d.source]++;
+    if (d.reason === "veto") this.stats.vetoed++;
+    else if (d.reason === "low-confidence") this.stats.lowConfidence++;
+    else if (d.reason === "budget-exhausted") this.stats.budgetExhausted++;
+    if (d.source === "model" && ans?.recommended) this.stats.recommended++;
+    this.onDecision?.({
+      mode,
+      source: d.source,
+      defaultVictim: dflt,
+      modelVictim: ans?.victim,
+      confidence,
+      defaultValid: view.segValid[dflt]!,
+      modelValid: ans ? view.segValid[ans.victim]! : undefined,
+      recommended: ans?.recommended ?? false,
+      reason: d.reason,
+    });
+    return d.decision;
+  }
+}

@@ -85,6 +85,7 @@ export class GcKernel {
   #feedback: FeedbackRecord[] = [];
   #seq = 0;
   #twinPolicy: ProxiedGc | undefined;
+  #snapshot: SegmentRows | undefined;
   readonly #o: GcKernelOptions;
   readonly #feedbackCap: number;
 
@@ -268,8 +269,10 @@ export class GcKernel {
     return this.#paired;
   }
 
+  /** A new segment-state snapshot; the previous one becomes obsolete. */
   segmentState(): SegmentRows {
-    return segmentSnapshot(this.store, this.policy.ledger);
+    if (this.#snapshot && this.#snapshot.tracker.state !== "obsolete") this.#snapshot.tracker.obsolete("superseded by a newer snapshot");
+    return (this.#snapshot = segmentSnapshot(this.store, this.policy.ledger));
   }
 
   /** Segment ids are in [0, segments). */

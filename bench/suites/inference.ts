@@ -1,8 +1,10 @@
 /**
  * @module bench/suites/inference
  * `npm run bench -- inference`: nanoseconds per inference in the kernel, kmlib's compiled
- * model beside the same model written as C (kmlib's C export) and compiled with Debian's
- * clang -O2 -target bpf, both loaded by kmlib's loader.
+ * model beside the same model written as C (kmlib's C export, see C_VARIANTS) and compiled
+ * with Debian's clang -O2 -target bpf (the issue's anchor; clang 14 then targets BPF ISA v1)
+ * and again with -mcpu=v3 (JMP32, what current BPF projects build with), all loaded by
+ * kmlib's loader.
  *
  * Harness (identical logic in both): an XDP program picks one of 32 random rows in the
  * packet with bpf_get_prandom_u32() on every run, checks its bounds, predicts, stores the
@@ -13,7 +15,7 @@
 import {
   Add, And, Call, Exit, Helper, JLE, LoadMem, Mov, Mul, StoreMem, assemble, label, loadProgram, type AsmItem, type Program,
 } from "../../src/bpf/index.ts";
-import { generateC } from "../../src/compile/c.ts";
+import { generateC, type COptions } from "../../src/compile/c.ts";
 import { compileModel, inlineBuilder } from "../../src/compile/compile.ts";
 import type { BodyBuilder } from "../../src/compile/wrap.ts";
 import { tableBody } from "../../src/compile/table-emit.ts";
@@ -54,12 +56,26 @@ function harness(ir: IrModel, build: BodyBuilder | undefined, copyX: boolean): A
   return [...items, ...body.items, label("done"), LoadMem("DW", 1, 10, -8), StoreMem("W", 1, 4 * F, 0), Mov.imm(0, XDP_PASS), Exit(), ...(body.subprograms ?? [])];
 }
 
+/**
+ * C variants of the same model, in the order the bench tries them (the first that clang
+ * compiles and the verifier accepts is the anchor): the plain export; for ensembles, the
+ * export with opaque accumulators and libbpf's `barrier_var` idiom before each tree (clang
+ * then reloads features per tree and the verifier prunes the joins); the same split into
+ * `static noinline` functions of 32 trees (bpf-to-bpf calls) when one function is beyond
+ * clang's 16-bit jumps or the verifier.
+ */
+const C_VARIANTS: Array<{ name: string; ensembleOnly: boolean; options: COptions }> = [
+  { name: "plain", ensembleOnly: false, options: {} },
+  { name: "barrier per tree", ensembleOnly: true, options: { opaqueAccumulators: true, treeBarrier: "scores" } },
+  { name: "barrier per tree, noinline functions of 32 trees", ensembleOnly: true, options: { opaqueAccumulators: true, treeBarrier: "scores", treesPerFunction: 32 } },
+];
+
 /** The same harness in C around kmlib's C export. */
-function harnessC(ir: IrModel, friendly = false): string {
+function harnessC(ir: IrModel, o: COptions): string {
   const F = ir.nFeatures;
   const S = irScoreCount(ir);
   return `typedef unsigned int __u32;
-${generateC(ir, { storage: "static __attribute__((always_inline))", opaqueAccumulators: friendly, volatileInputs: friendly })}
+${generateC(ir, { storage: "static __attribute__((always_inline))", functionAttributes: '__attribute__((section("xdp")))', ...o })}
 struct xdp_md { __u32 data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex; };
 static __u32 (*bpf_get_prandom_u32)(void) = (void *)${Helper.get_prandom_u32};
 __attribute__((section("xdp"), used)) int bench(struct xdp_md *ctx)
@@ -76,6 +92,23 @@ char _license[] __attribute__((section("license"), used)) = "GPL";
 `;
 }
 
+/** The first C variant that compiles and loads with these clang flags, and what failed before it. */
+function clangAnchor(ir: IrModel, flags: readonly string[]): { loaded?: ReturnType<typeof loadClang>; note: string } {
+  const notes: string[] = [];
+  const ensemble = ir.kind === "forest" || ir.kind === "boosted";
+  for (const v of C_VARIANTS) {
+    if (v.ensembleOnly && !ensemble) continue;
+    try {
+      const loaded = loadClang("bench_clang", harnessC(ir, v.options), flags);
+      notes.push(`${v.name}: loaded`);
+      return { loaded, note: notes.join("; ") };
+    } catch (e) {
+      notes.push(`${v.name}: ${shortError(e)}`);
+    }
+  }
+  return { note: notes.join("; ") };
+}
+
 function packet(ir: IrModel): Uint8Array {
   const F = ir.nFeatures;
   const rs = rowBytes(ir);
@@ -88,7 +121,7 @@ function packet(ir: IrModel): Uint8Array {
 
 function shortError(e: unknown): string {
   const lines = (e instanceof Error ? e.message : String(e)).split("\n");
-  return (lines.find((l) => /too large|stack limit|Processed/i.test(l)) ?? lines[0] ?? "").trim().slice(0, 200);
+  return (lines.find((l) => /too large|stack limit|Processed|out of range|error:/i.test(l)) ?? lines[0] ?? "").trim().slice(0, 200);
 }
 
 function timed<T>(f: () => T): { value: T; ms: number } {
@@ -110,8 +143,8 @@ function loadKmlib(name: string, items: AsmItem[], maps: Record<string, { fd: nu
   return { prog, loadMs: ms, verified: prog.info().verifiedInsns };
 }
 
-function loadClang(name: string, source: string): Loaded & { compileMs: number } {
-  const { value: obj, ms: compileMs } = timed(() => clangBpfObject(source));
+function loadClang(name: string, source: string, flags: readonly string[]): Loaded & { compileMs: number } {
+  const { value: obj, ms: compileMs } = timed(() => clangBpfObject(source, flags));
   const sec = readBpfObject(obj).programs.find((p) => p.name === "xdp");
   if (!sec) throw new Error("clang object has no xdp section");
   if (sec.relocations.length > 0) throw new Error(`clang object has relocations (${sec.relocations.map((r) => r.symbol).join(", ")}); the harness expects none`);
@@ -139,20 +172,11 @@ export default async function run(): Promise<BenchEntry[]> {
     const genMs = timed(() => assemble(harness(m.ir, inlineBuilder(m.ir), false)));
     const kml = loadKmlib("bench_kmlib", harness(m.ir, inlineBuilder(m.ir), false));
     const empty = loadKmlib("bench_empty", harness(m.ir, undefined, false));
-    // Plain C first; if clang or the verifier rejects it, the verifier-friendly variant
-    // (opaque accumulators, volatile feature reads, as kmlib's code does); else no anchor.
-    let cl: ReturnType<typeof loadClang> | undefined;
-    const clangNotes: string[] = [];
-    for (const friendly of [false, true]) {
-      try {
-        cl = loadClang("bench_clang", harnessC(m.ir, friendly));
-        clangNotes.push(`${friendly ? "verifier-friendly" : "plain"} C export loaded`);
-        break;
-      } catch (e) {
-        clangNotes.push(`${friendly ? "verifier-friendly" : "plain"} C export failed: ${shortError(e)}`);
-      }
-    }
-    const clangNote = clangNotes.join("; ");
+    const anchor = clangAnchor(m.ir, []);
+    const cl = anchor.loaded;
+    // Debian's clang defaults to BPF ISA v1 (64-bit compares, no JMP32): v3 as a second anchor.
+    const anchorV3 = clangAnchor(m.ir, ["-mcpu=v3"]);
+    const cl3 = anchorV3.loaded;
     // Table strategy, for tree models: the same walk over a map image.
     let table: { l: Loaded; close: () => void } | undefined;
     if (m.ir.kind === "tree" || m.ir.kind === "forest" || m.ir.kind === "boosted") {
@@ -163,27 +187,30 @@ export default async function run(): Promise<BenchEntry[]> {
       const l = loadKmlib("bench_table", harness(m.ir, (ctx) => tableBody(shape, ctx), true), { kmlib_tbl: tbl, kmlib_ctl: ctl });
       table = { l, close: () => (l.prog.close(), tbl.close(), ctl.close()) };
     }
-    const ns = { kmlib: [] as number[], clang: [] as number[], table: [] as number[], empty: [] as number[] };
+    const ns = { kmlib: [] as number[], clang: [] as number[], clang3: [] as number[], table: [] as number[], empty: [] as number[] };
     for (let r = 0; r < ROUNDS; r++) {
       const e = empty.prog.testRun({ data, repeat: REPEAT }).nsPerRun;
       ns.empty.push(e);
       ns.kmlib.push(kml.prog.testRun({ data, repeat: REPEAT }).nsPerRun - e);
       if (cl) ns.clang.push(cl.prog.testRun({ data, repeat: REPEAT }).nsPerRun - e);
+      if (cl3) ns.clang3.push(cl3.prog.testRun({ data, repeat: REPEAT }).nsPerRun - e);
       if (table) ns.table.push(table.l.prog.testRun({ data, repeat: REPEAT }).nsPerRun - e);
     }
     const k = median(ns.kmlib);
     const c = median(ns.clang);
     const notes = {
-      emptyNs: median(ns.empty), clang: clangNote, rounds: ROUNDS, repeat: REPEAT, rows: ROWS, strategy: `${compiled.strategy}/${compiled.layout}`,
+      emptyNs: median(ns.empty), clang: anchor.note, rounds: ROUNDS, repeat: REPEAT, rows: ROWS, strategy: `${compiled.strategy}/${compiled.layout}`,
       ...(m.target ? { targetNs: m.target, meetsTarget: k <= m.target } : {}),
     };
     out.push(entry(`${m.name}: ns/inference over empty`, k, "ns", "clang -O2 -target bpf", c, notes));
+    out.push(entry(`${m.name}: ns/inference over empty, vs clang -mcpu=v3`, k, "ns", "clang -O2 -target bpf -mcpu=v3", median(ns.clang3), { clang: anchorV3.note }));
     out.push(entry(`${m.name}: verifier-processed insns`, kml.verified, "insns", "clang -O2 -target bpf", cl?.verified ?? Number.NaN, { kmlibInsns: compiled.programs[0]!.insns }));
     out.push(entry(`${m.name}: BPF_PROG_LOAD ms`, kml.loadMs, "ms", "clang -O2 -target bpf", cl?.loadMs ?? Number.NaN, { kmlibGenerateAndAssembleMs: genMs.ms, clangCompileMs: cl?.compileMs, ...(m.name === "forest 100x8" ? { targetMs: 1000, meetsTarget: kml.loadMs < 1000 } : {}) }));
     if (table) out.push(entry(`${m.name}: table strategy ns/inference over empty`, median(ns.table), "ns", "kmlib inline", k, { verified: table.l.verified }));
     kml.prog.close();
     empty.prog.close();
     cl?.prog.close();
+    cl3?.prog.close();
     table?.close();
   }
   return out;

@@ -14,7 +14,7 @@
  */
 import { assertNever } from "../errors.ts";
 import { irDecide } from "../ml/ir/evaluate.ts";
-import { irScoreCount, MLP_ACT_MAX, type IrModel, type IrTree } from "../ml/ir/types.ts";
+import { irScoreCount, MLP_ACT_MAX, type IrBoosted, type IrForest, type IrModel, type IrTree } from "../ml/ir/types.ts";
 import { validateIr } from "../ml/ir/validate.ts";
 
 export interface COptions {
@@ -36,6 +36,22 @@ export interface COptions {
    * path, and the states at tree joins no longer prune (1M-instruction limit on forests).
    */
   volatileInputs?: boolean;
+  /**
+   * For BPF builds of ensembles: put this many trees in each `static noinline` function
+   * (bpf-to-bpf calls), which adds its trees to the scores through a pointer. The verifier
+   * walks each function's branches once per call instead of one body holding every tree,
+   * and clang allocates registers per function (no stack spills on large forests).
+   */
+  treesPerFunction?: number;
+  /** Extra attributes of the tree functions, e.g. `__attribute__((section("xdp")))`. */
+  functionAttributes?: string;
+  /**
+   * For BPF builds of ensembles: an empty asm before each tree that takes x (and, with
+   * "scores", the accumulators) as read-write operands, so clang reloads the features in
+   * every tree (libbpf's `barrier_var` idiom) instead of keeping them in registers for the
+   * verifier to narrow.
+   */
+  treeBarrier?: "x" | "scores";
 }
 
 /** An int32 literal (INT32_MIN has no literal of its own). */
@@ -62,6 +78,42 @@ function treeC(t: IrTree, leaf: (l: number, depth: number) => string[], depth: n
   return walk(0, depth);
 }
 
+/** One tree of an ensemble adding its leaf to the accumulators s0..; `x` are the features. */
+function ensembleTreeC(ir: IrForest | IrBoosted, ti: number, o: COptions, depth = 1): string[] {
+  const t = ir.trees[ti]!;
+  const S = irScoreCount(ir);
+  const barrier = o.treeBarrier === undefined ? [] : [`${ind(depth)}__asm__ volatile("" : "+r"(x)${o.treeBarrier === "scores" ? Array.from({ length: S }, (_, s) => `, "+r"(s${s})`).join("") : ""});`];
+  return [
+    `${ind(depth)}/* tree ${ti} */`,
+    ...barrier,
+    ...treeC(t, (l, d) => {
+      if (ir.kind === "boosted") return [`${ind(d)}s${ir.treeScore[ti]} += ${i32(t.leafValue[l]!)};`];
+      const k = ir.nClasses;
+      return t.leafValue.slice(l * k, l * k + k).flatMap((v, c) => (v === 0 ? [] : [`${ind(d)}s${c} += ${i32(v)};`]));
+    }, depth),
+  ];
+}
+
+const treeFunctionName = (o: COptions, f: number) => `${o.name ?? "kmlib_predict"}_trees${f}`;
+
+/** The `static noinline` tree functions of `treesPerFunction` (placed before the entry). */
+function treeFunctionsC(ir: IrForest | IrBoosted, o: COptions): string[] {
+  const per = o.treesPerFunction!;
+  const S = irScoreCount(ir);
+  const out: string[] = [];
+  for (let f = 0; f * per < ir.trees.length; f++) {
+    out.push(
+      `static __attribute__((noinline))${o.functionAttributes ? " " + o.functionAttributes : ""} void ${treeFunctionName(o, f)}(const int32_t *x_, int32_t *scores)`,
+      "{",
+      `  const ${o.volatileInputs ? "volatile " : ""}int32_t *x = x_;`,
+      ...Array.from({ length: S }, (_, s) => `  int32_t s${s} = scores[${s}];`),
+    );
+    for (let ti = f * per; ti < Math.min(ir.trees.length, (f + 1) * per); ti++) out.push(...ensembleTreeC(ir, ti, o));
+    out.push(...Array.from({ length: S }, (_, s) => `  scores[${s}] = s${s};`), "}", "");
+  }
+  return out;
+}
+
 function argmaxC(n: number, arr: string): string[] {
   if (n === 1) return [`  return ${arr}[0] > 0 ? 1 : 0;`];
   const out = ["  int best = 0;"];
@@ -86,16 +138,13 @@ function bodyC(ir: IrModel, o: COptions): string[] {
       const zero = o.opaqueAccumulators ? " + (z0 - z1)" : "";
       const out = o.opaqueAccumulators ? ["  int32_t z0 = x[0], z1 = z0;", '  __asm__ volatile("" : "+r"(z1));'] : [];
       out.push(...bias.map((b, s) => `  int32_t s${s} = ${i32(b)}${zero};`));
-      ir.trees.forEach((t, ti) => {
-        out.push(`  /* tree ${ti} */`);
-        out.push(
-          ...treeC(t, (l, d) => {
-            if (ir.kind === "boosted") return [`${ind(d)}s${ir.treeScore[ti]} += ${i32(t.leafValue[l]!)};`];
-            const k = ir.nClasses;
-            return t.leafValue.slice(l * k, l * k + k).flatMap((v, c) => (v === 0 ? [] : [`${ind(d)}s${c} += ${i32(v)};`]));
-          }, 1),
-        );
-      });
+      if (o.treesPerFunction !== undefined) {
+        out.push("  (void)x;");
+        for (let s = 0; s < S; s++) out.push(`  scores[${s}] = s${s};`);
+        for (let f = 0; f * o.treesPerFunction < ir.trees.length; f++) out.push(`  ${treeFunctionName(o, f)}(x_, scores);`);
+        return [...out, ...argmaxC(S, "scores")];
+      }
+      ir.trees.forEach((_, ti) => out.push(...ensembleTreeC(ir, ti, o)));
       for (let s = 0; s < S; s++) out.push(`  scores[${s}] = s${s};`);
       return [...out, ...argmaxC(S, "scores")];
     }
@@ -155,6 +204,7 @@ export function generateC(irIn: IrModel, o: COptions = {}): string {
     ` * Integer only: no floating point, no libc. Returns the class; writes scores[0..${S - 1}]. */`,
     ...(o.includeStdint === false ? [] : ["#include <stdint.h>"]),
     "",
+    ...(o.treesPerFunction !== undefined && (ir.kind === "forest" || ir.kind === "boosted") ? treeFunctionsC(ir, o) : []),
     `${o.storage ? o.storage + " " : ""}int ${name}(const int32_t *x_, int32_t *scores)`,
     "{",
     `  const ${o.volatileInputs ? "volatile " : ""}int32_t *x = x_;`,

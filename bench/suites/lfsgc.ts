@@ -9,6 +9,10 @@
  * - write amplification: the learned policy on each workload beside, as anchors measured in
  *   the same run, the best classical policy, the oracle, the rate oracle (synthetic workloads)
  *   and greedy (uniform writes).
+ * - the learned policy through the ml-lib proxy (`ml-proxy`): an agent session per workload,
+ *   the mode controller deciding from paired per-epoch WA outcomes; WA is measured over the
+ *   last 8 devices' worth of writes in the mode it settled on (named in the entry), beside the
+ *   same run's best classical policy and oracle.
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -17,6 +21,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMatrix, sharedTraces, summarize } from "../../src/subsystems/lfs-gc/bench-matrix.ts";
 import { greedy } from "../../src/subsystems/lfs-gc/policies/classical.ts";
+import { runProxyRows } from "../../src/subsystems/lfs-gc/proxy/bench.ts";
 import { makeWorkload, policyNames, workloadNames } from "../../src/subsystems/lfs-gc/registry.ts";
 import { simulate } from "../../src/subsystems/lfs-gc/simulate.ts";
 import { UniformWorkload } from "../../src/subsystems/lfs-gc/workload.ts";
@@ -75,7 +80,7 @@ function speed(bin: string, u: number, b: number, sf: number): BenchEntry[] {
   ];
 }
 
-function writeAmplification(): BenchEntry[] {
+async function writeAmplification(): Promise<BenchEntry[]> {
   const u = 1 << 16;
   const traces = sharedTraces().filter((t) => makeWorkload(`trace:${t}`, { logicalBlocks: 0, seed: 1 }).logicalBlocks >= 32 * 64);
   const workloads = [...workloadNames, ...traces.map((t) => `trace:${t}`)];
@@ -90,6 +95,7 @@ function writeAmplification(): BenchEntry[] {
     seed: 1,
     onProgress: progress,
   });
+  const proxied = await runProxyRows({ workloads, spareFactor: 0.1, blocksPerSegment: 64, logicalBlocks: u, settleFactor: 16, measureFactor: 8, seed: 1, onProgress: progress });
   const out: BenchEntry[] = [];
   for (const s of summarize(results)) {
     if (s.mlWa === undefined) continue;
@@ -99,6 +105,12 @@ function writeAmplification(): BenchEntry[] {
     if (s.oracleWa !== undefined) out.push(entry(`WA ml vs oracle, ${s.workload}`, s.mlWa, "WA", "oracle (knows every future overwrite)", s.oracleWa, { ...notes, target: "<= 1.05" }));
     if (s.rateOracleWa !== undefined) out.push(entry(`WA ml vs rate oracle, ${s.workload}`, s.mlWa, "WA", "rate oracle (knows each block's true overwrite rate)", s.rateOracleWa, notes));
     if (s.workload === "uniform" && s.greedyWa !== undefined) out.push(entry(`WA ml vs greedy, uniform`, s.mlWa, "WA", "greedy", s.greedyWa, { ...notes, target: "<= 1.02" }));
+    const p = proxied.find((r) => r.workload === s.workload);
+    if (p) {
+      const pNotes = { ...notes, finalMode: p.finalMode, transitions: p.transitions.map((t) => `${t.from} -> ${t.to} (${t.reason}): ${t.detail}`), settle: "16 x logical blocks of writes while the controller decides, then 8 measured" };
+      out.push(entry(`WA ml-proxy (ended in ${p.finalMode}) vs best classical, ${s.workload}`, p.writeAmplification, "WA", `best classical (${s.bestClassical})`, s.bestClassicalWa, pNotes));
+      if (s.oracleWa !== undefined) out.push(entry(`WA ml-proxy (ended in ${p.finalMode}) vs oracle, ${s.workload}`, p.writeAmplification, "WA", "oracle (knows every future overwrite)", s.oracleWa, pNotes));
+    }
   }
   return out;
 }
@@ -111,6 +123,6 @@ export default async function run(): Promise<BenchEntry[]> {
   progress("speed: TS vs C, spare 0.3, 2^18 blocks of 512/segment");
   out.push(...speed(bin, 1 << 18, 512, 0.3));
   progress("write amplification matrix");
-  out.push(...writeAmplification());
+  out.push(...(await writeAmplification()));
   return out;
 }

@@ -2,10 +2,12 @@
  * @module cli/commands/gc
  * `kmlib gc`: the log-structured GC simulator. `gc sim` runs one policy on one workload;
  * `gc bench` runs every policy on every workload and prints a table plus an SVG plot of write
- * amplification (oracle included); `gc validate` compares the simulator with Desnoyers'
- * analytic model.
+ * amplification (oracle included, and the learned policy through the ml-lib proxy in the mode
+ * its controller settled on); `gc validate` compares the simulator with Desnoyers' analytic
+ * model; `gc proxy` shows the proxy's mode controller at work on a few scenarios.
  */
 import { Command, InvalidArgumentError, Option } from "commander";
+import { ErrorCode, KmlibError } from "../../errors.ts";
 import { lineChart, writeSvg } from "../../report/svg-plot.ts";
 import { matrixChart, runMatrix, sharedTraces, summarize } from "../../subsystems/lfs-gc/bench-matrix.ts";
 import { greedyUniformWa, lrwHotColdWa, lrwUniformWa } from "../../subsystems/lfs-gc/desnoyers.ts";
@@ -16,6 +18,8 @@ import { makeWorkload, mlWithMode, policyFactory, policyNames, workloadNames } f
 import { simulate } from "../../subsystems/lfs-gc/simulate.ts";
 import type { SimResult } from "../../subsystems/lfs-gc/simulate.ts";
 import { HotColdWorkload, UniformWorkload } from "../../subsystems/lfs-gc/workload.ts";
+import { PROXY_POLICY, type ProxyRow, proxyRow, runProxyRows } from "../../subsystems/lfs-gc/proxy/bench.ts";
+import { registerProxyCommand } from "./gc-proxy.ts";
 
 function positiveInt(v: string): number {
   const n = Number(v);
@@ -61,10 +65,37 @@ export function register(program: Command): void {
     .option("--warmup <x>", "warm-up writes, in multiples of the logical blocks", positive, 4)
     .option("--writes <x>", "measured writes, in multiples of the logical blocks", positive, 8)
     .option("--seed <n>", "workload seed", positiveInt, 1)
-    .addOption(new Option("--mode <mode>", "for --policy ml: apply its victims as proxy recommendations in this mode, greedy as default").choices([...gcModes]))
+    .addOption(
+      new Option("--mode <mode>", "for --policy ml: apply its victims as proxy recommendations in this mode, greedy as default; auto: through the ml-lib proxy, its mode controller deciding (see gc proxy)").choices([
+        ...gcModes,
+        "auto",
+      ]),
+    )
+    .option("--settle <x>", "with --mode auto: writes before measuring, while the controller decides, in multiples of the logical blocks", positive, 16)
     .option("--json", "print the result as JSON")
-    .action((o) => {
-      const workload = makeWorkload(o.trace && o.workload !== "trace" ? `trace:${o.trace}` : o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed, trace: o.trace });
+    .action(async (o) => {
+      const spec = o.trace && o.workload !== "trace" ? `trace:${o.trace}` : o.workload;
+      if (o.mode === "auto") {
+        if (o.policy !== "ml") throw new KmlibError(ErrorCode.InvalidArgument, `--mode auto runs the learned policy through the proxy: use it with --policy ml, not ${o.policy}`);
+        const r = await proxyRow(spec === "trace" ? `trace:${o.trace}` : spec, { spareFactor: o.spareFactor, blocksPerSegment: o.blocksPerSegment, logicalBlocks: o.logicalBlocks, settleFactor: o.settle, measureFactor: o.writes, seed: o.seed });
+        const out = {
+          policy: "ml",
+          mode: "auto",
+          finalMode: r.finalMode,
+          workload: r.workload,
+          spareFactor: r.spareFactor,
+          blocksPerSegment: r.blocksPerSegment,
+          hostWrites: r.hostWrites,
+          gcWrites: r.gcWrites,
+          writeAmplification: r.writeAmplification,
+          transitions: r.transitions.map((t) => ({ from: t.from, to: t.to, reason: t.reason, detail: t.detail })),
+        };
+        if (o.json) return print(JSON.stringify(out));
+        print(`ml (auto, ended in ${r.finalMode}) on ${r.workload}: WA ${r.writeAmplification.toFixed(3)} over the last ${r.hostWrites} host writes (${r.gcWrites} GC writes)`);
+        for (const t of out.transitions) print(`  ${t.from} -> ${t.to} (${t.reason}): ${t.detail}`);
+        return;
+      }
+      const workload = makeWorkload(spec, { logicalBlocks: o.logicalBlocks, seed: o.seed, trace: o.trace });
       const factory = o.mode && o.policy === "ml" ? mlWithMode(o.mode as GcMode) : policyFactory(o.policy);
       const u = workload.logicalBlocks;
       const r = simulate({
@@ -96,7 +127,7 @@ export function register(program: Command): void {
 
   gc.command("bench")
     .description("every policy on every workload: a table and an SVG plot of write amplification (oracle included)")
-    .option("--policies <list>", "policies, comma-separated", list, policyNames)
+    .option("--policies <list>", `policies, comma-separated (${PROXY_POLICY}: the learned policy through the ml-lib proxy)`, list, [...policyNames, PROXY_POLICY])
     .option("--workloads <list>", "workloads, comma-separated (trace:FILE allowed)", list)
     .option("--traces <list>", "MQSim traces to add (default: ../shared/traces/*.trace with enough writes)", list)
     .option("--spare-factor <f>", "over-provisioning of the data area", fraction, 0.1)
@@ -105,16 +136,20 @@ export function register(program: Command): void {
     .option("--warmup <x>", "warm-up writes, in multiples of the logical blocks", positive, 4)
     .option("--writes <x>", "measured writes, in multiples of the logical blocks", positive, 8)
     .option("--seed <n>", "workload seed", positiveInt, 1)
+    .option("--settle <x>", `${PROXY_POLICY}: writes before measuring, while its controller decides, in multiples of the logical blocks`, positive, 16)
     .option("--plot <file>", "where to write the SVG plot", "gc-bench.svg")
     .option("--json", "print results and summary as JSON")
     .option("--quiet", "no progress on stderr")
-    .action((o) => {
+    .action(async (o) => {
       const traces: string[] = o.traces ?? sharedTraces().filter((t) => usableTrace(t, o.blocksPerSegment));
       const workloads: string[] = o.workloads ?? [...workloadNames, ...traces.map((t) => `trace:${t}`)];
-      for (const p of o.policies as string[]) policyFactory(p); // fail before hours of work
+      const withProxy = (o.policies as string[]).includes(PROXY_POLICY);
+      const policies = (o.policies as string[]).filter((p) => p !== PROXY_POLICY);
+      for (const p of policies) policyFactory(p); // fail before hours of work
       const t0 = Date.now();
-      const results = runMatrix({
-        policies: o.policies,
+      const progress = o.quiet ? undefined : (m: string) => process.stderr.write(`  … ${m} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`);
+      const results: SimResult[] = runMatrix({
+        policies,
         workloads,
         spareFactor: o.spareFactor,
         blocksPerSegment: o.blocksPerSegment,
@@ -122,11 +157,19 @@ export function register(program: Command): void {
         warmupFactor: o.warmup,
         measureFactor: o.writes,
         seed: o.seed,
-        onProgress: o.quiet ? undefined : (m) => process.stderr.write(`  … ${m} (${((Date.now() - t0) / 1000).toFixed(0)} s)\n`),
+        onProgress: progress,
       });
+      const proxied: ProxyRow[] = withProxy
+        ? await runProxyRows({ workloads, spareFactor: o.spareFactor, blocksPerSegment: o.blocksPerSegment, logicalBlocks: o.logicalBlocks, settleFactor: o.settle, measureFactor: o.writes, seed: o.seed, onProgress: progress })
+        : [];
+      results.push(...proxied);
       const summary = summarize(results);
       writeSvg(o.plot, matrixChart(results, `Write amplification, spare factor ${o.spareFactor}, ${o.blocksPerSegment} blocks/segment`));
-      if (o.json) return print(JSON.stringify({ plot: o.plot, results, summary }, null, 2));
+      const proxySummary = proxied.map((r) => {
+        const s = summary.find((x) => x.workload === r.workload);
+        return { workload: r.workload, finalMode: r.finalMode, writeAmplification: r.writeAmplification, vsBestClassical: s ? r.writeAmplification / s.bestClassicalWa : undefined, vsOracle: s?.oracleWa ? r.writeAmplification / s.oracleWa : undefined, transitions: r.transitions.map((t) => `${t.from} -> ${t.to} (${t.reason})`) };
+      });
+      if (o.json) return print(JSON.stringify({ plot: o.plot, results: results.map((r) => ("transitions" in r ? { ...r, transitions: (r as ProxyRow).transitions.map((t) => ({ from: t.from, to: t.to, reason: t.reason, detail: t.detail })) } : r)), summary, proxy: proxySummary }, null, 2));
       print(waTable(results));
       print("");
       print(
@@ -144,8 +187,19 @@ export function register(program: Command): void {
           ]),
         ),
       );
+      if (proxied.length > 0) {
+        print("");
+        print(
+          table(
+            [`${PROXY_POLICY} (learned policy through the proxy)`, "final mode", "WA", "vs best classical", "vs oracle", "transitions"],
+            proxySummary.map((p) => [p.workload, p.finalMode, p.writeAmplification.toFixed(3), p.vsBestClassical?.toFixed(3) ?? "-", p.vsOracle?.toFixed(3) ?? "-", p.transitions.join(", ") || "none"]),
+          ),
+        );
+      }
       print(`\nplot: ${o.plot}`);
     });
+
+  registerProxyCommand(gc, { positiveInt, fraction, positive, list, print, table });
 
   gc.command("validate")
     .description("simulated FIFO and greedy against Desnoyers' analytic model (uniform and hot/cold writes)")

@@ -27,3 +27,4 @@ export { classicalPolicyNames, makeWorkload, mlWithMode, policyFactory, policyNa
 export { matrixChart, runMatrix, sharedTraces, summarize } from "./bench-matrix.ts";
 export type { MatrixOptions, WorkloadSummary } from "./bench-matrix.ts";
 export { Rng } from "./rng.ts";
+export * from "./proxy/index.ts";

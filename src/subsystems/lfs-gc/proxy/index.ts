@@ -13,6 +13,8 @@ export { GcKernel } from "./kernel.ts";
 export type { EpochOutcome, GcKernelOptions } from "./kernel.ts";
 export { ProxiedGc } from "./kernel-policy.ts";
 export type { GcDecision, HistorySink, ProxiedGcOptions, ProxiedGcStats } from "./kernel-policy.ts";
+export { PROXY_POLICY, proxyRow, runProxyRows } from "./bench.ts";
+export type { ProxyBenchOptions, ProxyRow } from "./bench.ts";
 export { GC_THRESHOLDS, recommendVictims, runGcSession } from "./session.ts";
 export type { GcSessionOptions, GcSessionResult, Phase, PhaseResult } from "./session.ts";
 export { LifetimeTrainer, decodeTable, encodeTable, quantizeLifetimes } from "./table.ts";

@@ -1,0 +1,78 @@
+/**
+ * @module subsystems/lfs-gc/proxy/bench
+ * The proxied learned policy as a row of the GC benchmark: per workload, one agent session
+ * (learning first, the controller moving the mode on paired WA evidence), then write
+ * amplification measured over the final stretch in whatever mode the controller settled on.
+ * Rows have the shape of `simulate`'s results (policy `ml-proxy`) plus the final mode and the
+ * transitions, so tables and plots put them beside every other policy.
+ */
+import type { Transition } from "../../../proxy/controller.ts";
+import type { Mode } from "../../../proxy/mode.ts";
+import { makeWorkload } from "../registry.ts";
+import type { SimResult } from "../simulate.ts";
+import type { Fallback } from "./adapter.ts";
+import { runGcSession } from "./session.ts";
+
+export const PROXY_POLICY = "ml-proxy";
+
+export interface ProxyRow extends SimResult {
+  readonly finalMode: Mode;
+  readonly transitions: readonly Transition[];
+  /** Mean paired gain of the evaluated epochs in the final mode. */
+  readonly finalModeGain: number | undefined;
+}
+
+export interface ProxyBenchOptions {
+  readonly workloads: readonly string[];
+  readonly spareFactor: number;
+  readonly blocksPerSegment: number;
+  readonly logicalBlocks: number;
+  /** Writes before measuring (the controller's time to decide), in logical blocks. */
+  readonly settleFactor: number;
+  readonly measureFactor: number;
+  readonly seed: number;
+  readonly fallback?: Fallback;
+  readonly onProgress?: (msg: string) => void;
+}
+
+export async function proxyRow(spec: string, o: Omit<ProxyBenchOptions, "workloads" | "onProgress">): Promise<ProxyRow> {
+  const workload = makeWorkload(spec, { logicalBlocks: o.logicalBlocks, seed: o.seed });
+  const u = workload.logicalBlocks;
+  const t0 = process.hrtime.bigint();
+  const r = await runGcSession({
+    phases: [
+      { workload, writes: Math.round(o.settleFactor * u) },
+      { workload, writes: Math.round(o.measureFactor * u) },
+    ],
+    adapter: { logicalBlocks: u, blocksPerSegment: o.blocksPerSegment, spareFactor: o.spareFactor, epochWrites: u, seed: o.seed, fallback: o.fallback ?? "greedy" },
+  });
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const m = r.phases[1]!;
+  const last = r.epochs.filter((e) => e.mode === r.finalMode && e.at > r.phases[0]!.hostWrites + u);
+  return {
+    policy: PROXY_POLICY,
+    workload: workload.name,
+    spareFactor: o.spareFactor,
+    blocksPerSegment: o.blocksPerSegment,
+    logicalBlocks: u,
+    segments: r.segments,
+    hostWrites: m.hostWrites,
+    gcWrites: m.gcWrites,
+    writeAmplification: m.writeAmplification,
+    seconds,
+    writesPerSecond: (r.phases[0]!.hostWrites + m.hostWrites) / seconds,
+    finalMode: r.finalMode,
+    transitions: r.transitions,
+    finalModeGain: last.length ? last.reduce((a, e) => a + e.gain, 0) / last.length : undefined,
+  };
+}
+
+export async function runProxyRows(o: ProxyBenchOptions): Promise<ProxyRow[]> {
+  const out: ProxyRow[] = [];
+  let i = 0;
+  for (const spec of o.workloads) {
+    o.onProgress?.(`[${++i}/${o.workloads.length}] ${PROXY_POLICY} on ${spec}`);
+    out.push(await proxyRow(spec, o));
+  }
+  return out;
+}

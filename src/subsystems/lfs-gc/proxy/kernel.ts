@@ -11,7 +11,8 @@
  * default in collaboration and recommendation), and both see the very same writes. At the end
  * each epoch gives a paired outcome, the model's WA against the default's from the same
  * starting state, added to the paired counters (`proxy/paired.ts`) that the mode controller
- * weighs. On a real file system the copy would be the agent replaying the published write
+ * weighs. The model on a copy is the deployed table choosing alone: the agent's recommended
+ * victims reach only the real device. On a real file system the copy would be the agent replaying the published write
  * stream on a model of the device; here the simulator is the device, and fast enough.
  * An epoch whose mode changes before it ends (heartbeat loss, an operator) is dropped.
  */

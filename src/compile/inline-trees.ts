@@ -10,12 +10,13 @@
 import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, Mov, StoreImm, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
 import { assertNever } from "../errors.ts";
 import { irDecide } from "../ml/ir/evaluate.ts";
-import { irScoreCount, type IrBoosted, type IrForest, type IrTree, type IrTreeModel } from "../ml/ir/types.ts";
+import { INT32_MAX, INT32_MIN, irScoreCount, type IrBoosted, type IrForest, type IrTree, type IrTreeModel } from "../ml/ir/types.ts";
 import { argmaxMem, argmaxRegs, finish, opaqueZero, type Body, type BodyContext } from "./emit-common.ts";
 
 export type { Acc };
 
 const SCORE_REGS: readonly Register[] = [6, 7, 8, 9];
+
 
 /** Where tree scores accumulate: registers, or int32 slots at r2. */
 type Acc = { kind: "regs"; regs: readonly Register[] } | { kind: "mem"; n: number };
@@ -51,15 +52,30 @@ const slotCount = (items: readonly AsmItem[]): number => items.reduce((n, it) =>
  */
 export function emitTree(t: IrTree, p: string, onLeaf: (leaf: number, last: boolean) => AsmItem[]): AsmItem[] {
   if (t.feature.length === 0) return onLeaf(0, true);
+  // Bounds of each feature on the path so far: a split they decide has one live child, and
+  // the other is not emitted (the verifier would remove it, at a cost quadratic in size).
+  const lo = new Map<number, number>();
+  const hi = new Map<number, number>();
   const walk = (c: number, cached: number, last: boolean): AsmItem[] => {
     if (c < 0) return onLeaf(-c - 1, last);
     const f = t.feature[c]!;
+    const thr = t.threshold[c]!;
+    const l = t.left[c]!;
+    const rc = t.right[c]!;
+    const fLo = lo.get(f) ?? INT32_MIN;
+    const fHi = hi.get(f) ?? INT32_MAX;
+    if (fHi <= thr) return walk(l, cached, last);
+    if (fLo > thr) return walk(rc, cached, last);
     const out: AsmItem[] = f !== cached ? [LoadMem("W", 3, 1, 4 * f)] : [];
-    const left = walk(t.left[c]!, f, false);
-    const right = walk(t.right[c]!, f, last);
+    hi.set(f, thr);
+    const left = walk(l, f, false);
+    hi.set(f, fHi);
+    lo.set(f, thr + 1);
+    const right = walk(rc, f, last);
+    lo.set(f, fLo);
     const r = `${p}n${c}r`;
-    if (slotCount(left) < NEAR) out.push(JSGT32.imm(3, t.threshold[c]!, r));
-    else out.push(JSLE32.imm(3, t.threshold[c]!, `${p}n${c}l`), JaLong(r), label(`${p}n${c}l`));
+    if (slotCount(left) < NEAR) out.push(JSGT32.imm(3, thr, r));
+    else out.push(JSLE32.imm(3, thr, `${p}n${c}l`), JaLong(r), label(`${p}n${c}l`));
     for (const it of left) out.push(it);
     out.push(label(r));
     for (const it of right) out.push(it);
@@ -92,12 +108,14 @@ export function treeSums(trees: readonly IrTree[], width: number, firstTree: num
     const end = `${tp}end`;
     // A leaf's jump to the end spans at most the tree: about 2 slots per node, K+1 per leaf.
     const span = t.feature.length * (3 * width + 4);
-    const code = emitTree(t, tp, (l, last) => {
+    const valuesOf = (l: number): number[] => {
       const values = new Array<number>(acc.kind === "regs" ? acc.regs.length : acc.n).fill(0);
       if (width === 1) values[scoreOf(ti)] = t.leafValue[l]!;
       else for (let c = 0; c < width; c++) values[c] = t.leafValue[l * width + c]!;
-      return [...leafAdd(acc, values), ...(last ? [] : [jumpOver(end, span)])];
-    });
+      return values;
+    };
+    const leave = (last: boolean) => (last ? [] : [jumpOver(end, span)]);
+    const code = emitTree(t, tp, (l, last) => [...leafAdd(acc, valuesOf(l)), ...leave(last)]);
     for (const it of code) out.push(it);
     out.push(label(end));
   });
@@ -138,16 +156,26 @@ export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: Body
 }
 
 /**
- * Upper bound of one tree's inline code (slots) without emitting it: per node a load and a
- * jump (+2 for the rare gotol trampoline of a huge left subtree, covered by a 2% margin),
- * per leaf its non-zero adds (1 slot in a register, 3 in memory) and the jump to the end.
+ * Upper bound of one tree's inline code (slots) without emitting it, walking the nodes as
+ * the emitter does: per node a load and a jump (+2 for the rare gotol trampoline of a huge
+ * left subtree, covered by a 2% margin), per leaf its non-zero adds (1 slot in a register,
+ * 3 in memory) and the jump to the end. Splits the path decides (not emitted) count too.
  */
 export function estimateTreeSlots(t: IrTree, width: number, nScores: number): number {
   const perAdd = nScores <= SCORE_REGS.length ? 1 : 3;
-  let adds = 0;
-  for (const v of t.leafValue) if (v !== 0) adds++;
+  const leafAt = (l: number) => t.leafValue.slice(l * width, l * width + width);
+  const adds = (l: number) => leafAt(l).reduce((n, v) => n + (v !== 0 ? perAdd : 0), 0);
+  let total = 0;
   const n = t.feature.length;
-  return Math.ceil((2 * n + adds * perAdd + (n + 1)) * 1.02) + 2 + 0 * width;
+  for (let c = 0; c < n; c++) {
+    const l = t.left[c]!;
+    const r = t.right[c]!;
+    total += 2;
+    if (l < 0) total += adds(-l - 1) + 1;
+    if (r < 0) total += adds(-r - 1) + 1;
+  }
+  if (n === 0) total += adds(0) + 1;
+  return Math.ceil(total * 1.02) + 2;
 }
 
 /** Per-tree inline code size bounds (slots), for planning and splitting an ensemble. */

@@ -11,7 +11,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ErrorCode, KmlibError } from "../errors.ts";
 import { irScoreCount, type IrModel } from "../ml/ir/types.ts";
-import { generateC } from "./c.ts";
+import { generateC, type COptions } from "./c.ts";
 
 function run(cmd: string, args: string[], input?: Uint8Array): Buffer {
   const r = spawnSync(cmd, args, { input, maxBuffer: 1 << 30 });
@@ -40,13 +40,14 @@ export class HostPredictor {
   readonly nFeatures: number;
   readonly nScores: number;
 
-  constructor(ir: IrModel) {
+  /** `options`: C export options (the name stays kmlib_predict; the driver calls it). */
+  constructor(ir: IrModel, options: Omit<COptions, "name" | "storage"> = {}) {
     this.nFeatures = ir.nFeatures;
     this.nScores = irScoreCount(ir);
     this.dir = mkdtempSync(join(tmpdir(), "kmlib-c-"));
     try {
       const model = join(this.dir, "model.c");
-      writeFileSync(model, generateC(ir));
+      writeFileSync(model, generateC(ir, options));
       writeFileSync(join(this.dir, "driver.c"), DRIVER);
       const obj = join(this.dir, "model.o");
       run("gcc", ["-std=c11", "-O2", "-ffreestanding", "-fno-builtin", "-Wall", "-Wextra", "-Werror", "-c", model, "-o", obj]);

@@ -13,6 +13,8 @@
  *   the mode controller deciding from paired per-epoch WA outcomes; WA is measured over the
  *   last 8 devices' worth of writes in the mode it settled on (named in the entry), beside the
  *   same run's best classical policy and oracle.
+ * - the quantisation: the proxied policy pinned in recommendation with the u32 table the
+ *   kernel holds, beside the same runs with the unrounded table (median of 3 seeds).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync } from "node:fs";
@@ -21,7 +23,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runMatrix, sharedTraces, summarize } from "../../src/subsystems/lfs-gc/bench-matrix.ts";
 import { greedy } from "../../src/subsystems/lfs-gc/policies/classical.ts";
-import { runProxyRows } from "../../src/subsystems/lfs-gc/proxy/bench.ts";
+import { quantizationRow, runProxyRows } from "../../src/subsystems/lfs-gc/proxy/bench.ts";
 import { makeWorkload, policyNames, workloadNames } from "../../src/subsystems/lfs-gc/registry.ts";
 import { simulate } from "../../src/subsystems/lfs-gc/simulate.ts";
 import { UniformWorkload } from "../../src/subsystems/lfs-gc/workload.ts";
@@ -124,5 +126,10 @@ export default async function run(): Promise<BenchEntry[]> {
   out.push(...speed(bin, 1 << 18, 512, 0.3));
   progress("write amplification matrix");
   out.push(...(await writeAmplification()));
+  for (const spec of ["hotcold-90-10", "zipf-1.0"]) {
+    progress(`quantisation: u32 vs float lifetime table, ${spec}`);
+    const q = await quantizationRow(spec, { spareFactor: 0.1, blocksPerSegment: 64, logicalBlocks: 1 << 16, settleFactor: 4, measureFactor: 8 });
+    out.push(entry(`WA ml-proxy with the u32 table vs the float table, ${q.workload}`, q.u32Wa, "WA", "same, unquantised table", q.floatWa, { seeds: q.seeds, mode: "recommendation (pinned)", target: "unchanged within noise" }));
+  }
   return out;
 }

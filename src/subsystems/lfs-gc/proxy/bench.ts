@@ -76,3 +76,39 @@ export async function runProxyRows(o: ProxyBenchOptions): Promise<ProxyRow[]> {
   }
   return out;
 }
+
+export interface QuantizationRow {
+  readonly workload: string;
+  /** WA with the deployed u32 table and with the same table unquantised, pinned in recommendation. */
+  readonly u32Wa: number;
+  readonly floatWa: number;
+  readonly seeds: number;
+}
+
+/**
+ * The quantisation's cost: the proxied policy pinned in recommendation mode with the integer
+ * table the kernel holds against the same run with the unrounded table, medians over seeds.
+ */
+export async function quantizationRow(spec: string, o: Omit<ProxyBenchOptions, "workloads" | "onProgress" | "seed">, seeds = 3): Promise<QuantizationRow> {
+  const wa = { u32: [] as number[], float: [] as number[] };
+  let name = spec;
+  for (let seed = 1; seed <= seeds; seed++) {
+    for (const floatTable of [false, true]) {
+      const workload = makeWorkload(spec, { logicalBlocks: o.logicalBlocks, seed });
+      name = workload.name;
+      const u = workload.logicalBlocks;
+      const r = await runGcSession({
+        phases: [
+          { workload, writes: Math.round(o.settleFactor * u) },
+          { workload, writes: Math.round(o.measureFactor * u) },
+        ],
+        pinMode: "recommendation",
+        floatTable,
+        adapter: { logicalBlocks: u, blocksPerSegment: o.blocksPerSegment, spareFactor: o.spareFactor, epochWrites: 0, seed, fallback: o.fallback ?? "greedy" },
+      });
+      (floatTable ? wa.float : wa.u32).push(r.phases[1]!.writeAmplification);
+    }
+  }
+  const med = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]!;
+  return { workload: name, u32Wa: med(wa.u32), floatWa: med(wa.float), seeds };
+}

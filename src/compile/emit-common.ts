@@ -2,13 +2,14 @@
  * @module compile/emit-common
  * Pieces shared by the eBPF generators: the body contract, branch-free min/max, the
  * verifier-opaque zero that keeps accumulated scores imprecise (so the verifier prunes the
- * joins between trees instead of walking every combination of leaves), and the argmax.
+ * joins between trees instead of walking every combination of leaves), and the branch-free
+ * argmax.
  *
  * Body contract: on entry r1 = x (int32 features), r2 = scores (int32, writable); a body may
  * clobber r0-r9 and uses the stack below `fp - stackBase`; it leaves the class in r0 and
  * every score in memory at r2, then jumps to `done` (or exits when `done` is undefined).
  */
-import { Add, ArSh, Ja, JSLE, JSLE32, LoadMem, Mov, Sub, And, Xor, Exit, label, type AsmItem, type Register, R0 } from "../bpf/asm/index.ts";
+import { Add, ArSh, Ja, LoadMem, LoadMemSX, Mov, Rsh, Sub, And, Xor, Exit, type AsmItem, type Register, R0 } from "../bpf/asm/index.ts";
 
 export interface BodyContext {
   /** Prefix of every label (see abi.ts). */
@@ -52,28 +53,40 @@ export function minConst(r: Register, c: number, t: Register, m: Register): AsmI
 }
 
 /**
- * r0 = the class from scores held in registers `regs` (64-bit values equal to their int32
- * scores): one score -> score > 0; several -> first index of the maximum. Uses r3 (best).
+ * r0 = the class as irDecide has it, without a branch (the class is as unpredictable as the
+ * input, a mispredicted jump costs more than these few ALU instructions): one score ->
+ * score > 0 is the sign bit of -score; several -> the first index of the maximum, keeping
+ * the best so far with masks (m = -1 when score i beats it). `score(i)` puts score i, as an
+ * exact 64-bit value, in a register (returning it). Uses r3-r5.
  */
-export function argmaxRegs(regs: readonly Register[], ctx: BodyContext, tag: string): AsmItem[] {
-  const p = `${ctx.prefix}${tag}`;
-  if (regs.length === 1) return [Mov.imm(R0, 0), JSLE32.imm(regs[0]!, 0, `${p}_am`), Mov.imm(R0, 1), label(`${p}_am`)];
-  const out: AsmItem[] = [Mov.imm(R0, 0), Mov.reg(3, regs[0]!)];
-  for (let i = 1; i < regs.length; i++) {
-    out.push(JSLE.reg(regs[i]!, 3, `${p}_am${i}`), Mov.reg(3, regs[i]!), Mov.imm(R0, i), label(`${p}_am${i}`));
+function decide(n: number, score: (i: number, dst: Register) => { items: AsmItem[]; reg: Register }): AsmItem[] {
+  if (n === 1) {
+    const s = score(0, 3);
+    return [...s.items, Mov.imm(R0, 0), Sub.reg(R0, s.reg), Rsh.imm(R0, 63)];
+  }
+  const first = score(0, 3);
+  if (n === 2) {
+    const second = score(1, 4);
+    return [...first.items, ...second.items, Mov.reg(R0, first.reg), Sub.reg(R0, second.reg), Rsh.imm(R0, 63)];
+  }
+  const out: AsmItem[] = [...first.items, ...(first.reg === 3 ? [] : [Mov.reg(3, first.reg)]), Mov.imm(R0, 0)];
+  for (let i = 1; i < n; i++) {
+    const s = score(i, 4);
+    out.push(...s.items, Mov.reg(5, 3), Sub.reg(5, s.reg), ArSh.imm(5, 63));
+    if (i < n - 1) out.push(...(s.reg === 4 ? [] : [Mov.reg(4, s.reg)]), Sub.reg(4, 3), And.reg(4, 5), Add.reg(3, 4));
+    out.push(Mov.reg(4, R0), Xor.imm(4, i), And.reg(4, 5), Xor.reg(R0, 4));
   }
   return out;
 }
 
-/** r0 = the class from int32 scores in memory at r2 (uses r3, r4). */
-export function argmaxMem(n: number, ctx: BodyContext, tag: string): AsmItem[] {
-  const p = `${ctx.prefix}${tag}`;
-  if (n === 1) return [LoadMem("W", 3, 2, 0), Mov.imm(R0, 0), JSLE32.imm(3, 0, `${p}_am`), Mov.imm(R0, 1), label(`${p}_am`)];
-  const out: AsmItem[] = [Mov.imm(R0, 0), LoadMem("W", 3, 2, 0)];
-  for (let i = 1; i < n; i++) {
-    out.push(LoadMem("W", 4, 2, 4 * i), JSLE32.reg(4, 3, `${p}_am${i}`), Mov.reg(3, 4), Mov.imm(R0, i), label(`${p}_am${i}`));
-  }
-  return out;
+/** r0 = the class from scores held in registers `regs` (64-bit values equal to their int32 scores). */
+export function argmaxRegs(regs: readonly Register[]): AsmItem[] {
+  return decide(regs.length, (i) => ({ items: [], reg: regs[i]! }));
+}
+
+/** r0 = the class from int32 scores in memory at r2 (uses r3-r5). */
+export function argmaxMem(n: number): AsmItem[] {
+  return decide(n, (i, dst) => ({ items: [LoadMemSX("W", dst, 2, 4 * i)], reg: dst }));
 }
 
 /** Fits a signed 32-bit immediate. */

@@ -57,7 +57,7 @@ export function inlineLinearBody(ir: IrLinear, ctx: BodyContext): Body {
     if (bound >> BigInt(ir.shift) > 2147483647n) items.push(...clampBranches(3, -2147483648, 2147483647, `${ctx.prefix}lin${s}`));
     items.push(StoreMem("W", 2, 4 * s, 3));
   }
-  items.push(...argmaxMem(ir.nScores, ctx, "lin"), ...finish(ctx));
+  items.push(...argmaxMem(ir.nScores), ...finish(ctx));
   return { items, stackBytes: 0 };
 }
 
@@ -95,6 +95,6 @@ export function inlineMlpBody(ir: IrMlp, ctx: BodyContext): Body {
     [src, dst] = [dst, src];
   });
   const nOut = ir.layers[ir.layers.length - 1]!.nOut;
-  items.push(...argmaxMem(nOut, ctx, "mlp"), ...finish(ctx));
+  items.push(...argmaxMem(nOut), ...finish(ctx));
   return { items, stackBytes: 2 * 4 * widest };
 }

@@ -7,7 +7,7 @@
  * sums are plain adds, with no branch per class. A single tree knows its class per leaf at
  * compile time, so its leaves store the scores and set r0 directly.
  */
-import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, Mov, StoreImm, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
+import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, LoadMemSX, Mov, StoreImm, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
 import { assertNever } from "../errors.ts";
 import { irDecide } from "../ml/ir/evaluate.ts";
 import { INT32_MAX, INT32_MIN, irScoreCount, type IrBoosted, type IrForest, type IrTree, type IrTreeModel } from "../ml/ir/types.ts";
@@ -139,9 +139,9 @@ export function accFor(nScores: number): Acc {
 }
 
 /** Writes register accumulators to r2 and puts the class in r0. */
-export function accEpilogue(acc: Acc, ctx: BodyContext, tag: string): AsmItem[] {
-  if (acc.kind === "mem") return argmaxMem(acc.n, ctx, tag);
-  return [...acc.regs.map((r, s) => StoreMem("W", 2, 4 * s, r)), ...argmaxRegs(acc.regs, ctx, tag)];
+export function accEpilogue(acc: Acc): AsmItem[] {
+  if (acc.kind === "mem") return argmaxMem(acc.n);
+  return [...acc.regs.map((r, s) => StoreMem("W", 2, 4 * s, r)), ...argmaxRegs(acc.regs)];
 }
 
 export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: BodyContext): Body {
@@ -151,7 +151,7 @@ export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: Body
   const bias = ir.kind === "boosted" ? ir.bias : new Array<number>(nScores).fill(0);
   const width = ir.kind === "boosted" ? 1 : ir.nClasses;
   const scoreOf = (t: number) => (ir.kind === "boosted" ? ir.treeScore[t]! : 0);
-  const items = [...initAcc(acc, bias), ...treeSums(ir.trees, width, 0, acc, ctx.prefix, scoreOf), ...accEpilogue(acc, ctx, "f"), ...finish(ctx)];
+  const items = [...initAcc(acc, bias), ...treeSums(ir.trees, width, 0, acc, ctx.prefix, scoreOf), ...accEpilogue(acc), ...finish(ctx)];
   return { items, stackBytes: 0 };
 }
 
@@ -185,9 +185,9 @@ export function treeCodeSizes(ir: IrForest | IrBoosted): number[] {
   return ir.trees.map((t) => estimateTreeSlots(t, width, nScores));
 }
 
-/** Loads the accumulators from scores memory at r2 (register accumulators only). */
+/** Loads the accumulators from scores memory at r2, sign-extended (register accumulators only). */
 export function accLoad(acc: Acc): AsmItem[] {
-  return acc.kind === "regs" ? acc.regs.map((r, s) => LoadMem("W", r, 2, 4 * s)) : [];
+  return acc.kind === "regs" ? acc.regs.map((r, s) => LoadMemSX("W", r, 2, 4 * s)) : [];
 }
 
 /** Stores register accumulators to scores memory at r2. */
@@ -221,6 +221,6 @@ export function inlineTreeBodyChunked(ir: IrForest | IrBoosted, ctx: BodyContext
     for (const it of code) subprograms.push(it);
     subprograms.push(...accStore(acc), Exit());
   });
-  items.push(Mov.reg(2, 7), ...argmaxMem(nScores, ctx, "f"), ...finish(ctx));
+  items.push(Mov.reg(2, 7), ...argmaxMem(nScores), ...finish(ctx));
   return { items, stackBytes: 0, subprograms };
 }

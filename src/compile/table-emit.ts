@@ -145,7 +145,7 @@ export function tableBody(shape: TableShape, ctx: BodyContext): Body {
       ...modelCode(shape, p, bad, ctx.stackBase),
       LoadMapValue(1, `${ctx.prefix}ctl`, 0), LoadMem("W", 0, 1, 0), LoadMem("W", 1, 10, vAt),
       JNE.reg(0, 1, a === 0 ? `${ctx.prefix}tb_moved` : bad),
-      Mov.reg(2, OUT), ...argmaxMem(shape.nScores, ctx, `tb${a}`), ...finish(ctx),
+      Mov.reg(2, OUT), ...argmaxMem(shape.nScores), ...finish(ctx),
     );
     if (a === 0) items.push(label(`${ctx.prefix}tb_moved`));
   }

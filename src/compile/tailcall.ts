@@ -61,7 +61,7 @@ export function chainStage(ir: IrForest | IrBoosted, chunks: readonly (readonly 
     items.push(...accStore(acc), LoadMem("DW", 1, 10, CTX), LoadMapPtr(2, `${o.prefix}chain`), Mov.imm(3, i + 1), Call(Helper.tail_call), ...fail);
     return items;
   }
-  items.push(...accEpilogue(acc, { prefix: p, stackBase: 0, done: undefined }, "am"));
+  items.push(...accEpilogue(acc));
   items.push(LoadMem("DW", 2, 10, IO), StoreMem("W", 2, l.class, 0));
   if (o.form === "record") {
     items.push(...packet("out"));

@@ -47,9 +47,9 @@ export function reluMax0(r: Register, t: Register): AsmItem[] {
   return [Mov.reg(t, r), ArSh.imm(t, 63), Xor.imm(t, -1), And.reg(r, t)];
 }
 
-/** r = min(r, c) without a branch; needs |r - c| < 2^63 (callers prove |r| < 2^62). */
+/** r = min(r, c) without a branch: r += (c - r) & sign(c - r); needs |r - c| < 2^63 (callers prove |r| < 2^62). */
 export function minConst(r: Register, c: number, t: Register, m: Register): AsmItem[] {
-  return [Mov.reg(t, r), Sub.imm(t, c), Mov.reg(m, t), ArSh.imm(m, 63), And.reg(t, m), Add.imm(t, c), Mov.reg(r, t)];
+  return [Mov.imm(t, c), Sub.reg(t, r), Mov.reg(m, t), ArSh.imm(m, 63), And.reg(t, m), Add.reg(r, t)];
 }
 
 /**

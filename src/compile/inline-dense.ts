@@ -6,12 +6,13 @@
  *   bias as an immediate, an arithmetic shift, and a clamp to int32 only when the model's
  *   bound says the shifted sum can leave it.
  * - Perceptron: inputs requantized in 64-bit and clamped to +/-max; each layer's int8 x int16
- *   MACs in registers with int32 accumulators (proved by validateIr), round-half-up shift,
+ *   MACs with int32 accumulators (proved by validateIr), two outputs per 64-bit register
+ *   (one multiply by the packed weights per input, see packedPair), round-half-up shift,
  *   and ReLU as branch-free max(0) / min(MLP_ACT_MAX). Activations live on the stack as
  *   int32 slots, two buffers that alternate between layers.
  */
-import { Add, ArSh, JSGE, JSLE, LoadImm64, LoadMemSX, Mov, Mul, Neg, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
-import { MLP_ACT_MAX, type IrLinear, type IrMlp } from "../ml/ir/types.ts";
+import { Add, ArSh, JSGE, JSLE, LoadImm64, LoadMemSX, Mov, MovSX, Mul, Neg, StoreMem, Sub, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
+import { MLP_ACT_MAX, type IrLinear, type IrMlp, type IrMlpLayer } from "../ml/ir/types.ts";
 import { argmaxMem, finish, isImm32, minConst, reluMax0, type Body, type BodyContext } from "./emit-common.ts";
 
 /** dst += src * w (64-bit), with src loaded already into `t`; skips zero and unit weights. */
@@ -61,6 +62,30 @@ export function inlineLinearBody(ir: IrLinear, ctx: BodyContext): Body {
   return { items, stackBytes: 0 };
 }
 
+const half = (layer: IrMlpLayer): number => (layer.shift > 0 ? 2 ** (layer.shift - 1) : 0);
+const TWO32 = 2n ** 32n;
+
+/**
+ * Outputs o and o+1 of a layer in one register (SWAR): r6 = A1 * 2^32 + A0, starting from
+ * the packed biases, each input a_i times the packed weights w1 * 2^32 + w0 (one multiply
+ * and one add for two MACs). Exact in 64-bit two's complement because validateIr proves
+ * |A0|, |A1| < 2^31, so A1 * 2^32 + A0 lies within int64. Uses r3, r4.
+ */
+function packedPair(layer: IrMlpLayer, o: number, slotOf: (i: number) => number): AsmItem[] {
+  const n = layer.nIn;
+  const out: AsmItem[] = [...const64(6, BigInt(layer.bias[o + 1]! + half(layer)) * TWO32 + BigInt(layer.bias[o]! + half(layer)))];
+  for (let i = 0; i < n; i++) {
+    const w0 = layer.weights[o * n + i]!;
+    const w1 = layer.weights[(o + 1) * n + i]!;
+    if (w0 === 0 && w1 === 0) continue;
+    const packed = BigInt(w1) * TWO32 + BigInt(w0);
+    out.push(LoadMemSX("W", 3, 10, slotOf(i)));
+    if (isImm32(packed)) out.push(...mac(6, 3, Number(packed)));
+    else out.push(LoadImm64(4, packed), Mul.reg(3, 4), Add.reg(6, 3));
+  }
+  return out;
+}
+
 export function inlineMlpBody(ir: IrMlp, ctx: BodyContext): Body {
   const F = ir.nFeatures;
   const inp = ir.input;
@@ -81,16 +106,27 @@ export function inlineMlpBody(ir: IrMlp, ctx: BodyContext): Body {
   let dst = bufB;
   ir.layers.forEach((layer, l) => {
     const last = l === ir.layers.length - 1;
-    const half = layer.shift > 0 ? 2 ** (layer.shift - 1) : 0;
-    for (let o = 0; o < layer.nOut; o++) {
-      items.push(Mov.imm(3, layer.bias[o]! + half));
+    const store = (o: number, r: Register): AsmItem => (last ? StoreMem("W", 2, 4 * o, r) : StoreMem("W", 10, slot(dst, o), r));
+    const finishOut = (o: number, r: Register): AsmItem[] => [
+      ...(layer.activation === "relu" ? [...reluMax0(r, 4), ...minConst(r, MLP_ACT_MAX, 4, 5)] : []),
+      store(o, r),
+    ];
+    let o = 0;
+    for (; o + 1 < layer.nOut; o += 2) {
+      items.push(...packedPair(layer, o, (i) => slot(src, i)));
+      // r6 = A1 * 2^32 + A0: A0 is its low half sign-extended, A1 >> shift = (r6 - A0) >> (32 + shift).
+      items.push(MovSX(32, 3, 6), Sub.reg(6, 3), ArSh.imm(6, 32 + layer.shift));
+      if (layer.shift > 0) items.push(ArSh.imm(3, layer.shift));
+      items.push(...finishOut(o, 3), ...finishOut(o + 1, 6));
+    }
+    if (o < layer.nOut) {
+      items.push(Mov.imm(3, layer.bias[o]! + half(layer)));
       for (let i = 0; i < layer.nIn; i++) {
         const w = layer.weights[o * layer.nIn + i]!;
         if (w !== 0) items.push(LoadMemSX("W", 4, 10, slot(src, i)), ...mac(3, 4, w));
       }
       if (layer.shift > 0) items.push(ArSh.imm(3, layer.shift));
-      if (layer.activation === "relu") items.push(...reluMax0(3, 4), ...minConst(3, MLP_ACT_MAX, 4, 5));
-      items.push(last ? StoreMem("W", 2, 4 * o, 3) : StoreMem("W", 10, slot(dst, o), 3));
+      items.push(...finishOut(o, 3));
     }
     [src, dst] = [dst, src];
   });

@@ -1,7 +1,8 @@
 /**
  * Exactness on synthetic models of exact sizes (the benchmark's models): random thresholds
  * make splits that the path above already decides, which the generator leaves out, and
- * rows at and around every threshold exercise each comparison's edge. Evaluator = kernel
+ * rows at and around every threshold exercise each comparison's edge (dense models: rows
+ * over the whole int32 range, so clamps and saturation are hit). Evaluator = kernel
  * test-run = gcc-built C export (plain, and the BPF-friendly variants the benchmark uses).
  */
 import { test } from "node:test";
@@ -9,7 +10,7 @@ import assert from "node:assert/strict";
 import { requires } from "../helpers/kernel.ts";
 import { compileModel, type CompileOptions } from "../../src/compile/compile.ts";
 import { loadModel } from "../../src/compile/load.ts";
-import { synthBoosted, synthForest, synthTree } from "../../src/compile/synthetic.ts";
+import { synthBoosted, synthForest, synthLinear, synthMlp, synthTree } from "../../src/compile/synthetic.ts";
 import { HostPredictor } from "../../src/compile/toolchain.ts";
 import type { COptions } from "../../src/compile/c.ts";
 import { evaluateIrScores, irDecide } from "../../src/ml/ir/evaluate.ts";
@@ -23,7 +24,8 @@ function rowsNearThresholds(ir: IrModel, n: number, seed: number): Int32Array {
   const rng = new Rng(seed);
   const thr = irTrees(ir).flatMap((t) => t.threshold);
   const out = new Int32Array(n * ir.nFeatures);
-  for (let i = 0; i < out.length; i++) out[i] = rng.int(3) === 0 ? rng.int(2001) - 1000 : thr[rng.int(thr.length)]! + rng.int(3) - 1;
+  const wide = () => (rng.int(2) === 0 ? rng.int(2001) - 1000 : rng.nextU32() | 0);
+  for (let i = 0; i < out.length; i++) out[i] = thr.length === 0 || rng.int(3) === 0 ? wide() : thr[rng.int(thr.length)]! + rng.int(3) - 1;
   return out;
 }
 
@@ -75,6 +77,13 @@ test("synthetic boosted 20x6, inline single and tail calls: evaluator = kernel =
   const ir = synthBoosted(20, 6, 16, 5);
   check(ir, { strategy: "inline", layout: "single" }, BPF_FRIENDLY);
   check(ir, { strategy: "inline", layout: "tailcalls", chunkInsns: 1500 }, []);
+});
+
+test("synthetic perceptrons (even and odd layer widths) and linear model: evaluator = kernel = C", (t) => {
+  if (!requires(t, "bpf", "gcc")) return;
+  check(synthMlp(16, 32, 2, 6), { strategy: "inline" }, [{}]);
+  check(synthMlp(12, 7, 3, 7), { strategy: "inline" }, [{}]);
+  check(synthLinear(32, 8), { strategy: "inline" }, [{}]);
 });
 
 test("a split the path above already decides is not emitted", () => {

@@ -6,9 +6,13 @@
  * whenever a float bound cannot prove the sum stays below 2^53.
  */
 import { assertNever, ErrorCode, KmlibError } from "../../errors.ts";
+import { decide } from "../model/predict.ts";
 import { INT32_MAX, INT32_MIN, MLP_ACT_MAX, type IrModel, type IrResult, type IrTree } from "./types.ts";
 
-/** Leaf index reached by integer features x. */
+/**
+ * Leaf index reached by integer features x. The same walk as the float form's `treeLeaf`, kept
+ * apart on purpose: one function over both number[] and typed-array trees runs ~8% slower.
+ */
 export function irTreeLeaf(t: IrTree, x: ArrayLike<number>): number {
   if (t.feature.length === 0) return 0;
   let n = 0;
@@ -19,13 +23,8 @@ export function irTreeLeaf(t: IrTree, x: ArrayLike<number>): number {
   }
 }
 
-/** The class rule: one score -> (score > 0); several -> first index of the maximum. */
-export function irDecide(scores: ArrayLike<number>): number {
-  if (scores.length === 1) return scores[0]! > 0 ? 1 : 0;
-  let best = 0;
-  for (let i = 1; i < scores.length; i++) if (scores[i]! > scores[best]!) best = i;
-  return best;
-}
+/** The class rule: one score -> (score > 0); several -> first index of the maximum. The float form's `decide`: one rule for both. */
+export const irDecide: (scores: ArrayLike<number>) => number = decide;
 
 const EXACT = 2 ** 53;
 

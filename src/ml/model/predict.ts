@@ -21,6 +21,7 @@ export function treeLeaf(t: FlatTree, x: Row): number {
   }
 }
 
+/** The class rule (also the integer form's, `irDecide`): one score -> (score > 0); several -> first index of the maximum. */
 export function decide(scores: ArrayLike<number>): number {
   if (scores.length === 1) return scores[0]! > 0 ? 1 : 0;
   let best = 0;

@@ -6,6 +6,7 @@
  * `x < t` holds for a double x exactly when `x <= nextDown(t)`, the largest double below t.
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
+import { FlatTreeBuilder } from "../model/flat-tree-builder.ts";
 import type { FlatTree } from "../model/types.ts";
 
 /** A split as the foreign format states it. */
@@ -49,11 +50,7 @@ export function buildFlatTree(root: number, get: (id: number) => ForeignNode | u
   const fail = (msg: string): never => {
     throw new KmlibError(ErrorCode.InvalidModel, `${what}: ${msg}`);
   };
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const leafValue: number[] = [];
+  const tree = new FlatTreeBuilder(width);
   const seen = new Set<number>();
   // Each entry: a node id and where to write the index it gets (parent, side).
   const stack: Array<{ id: number; parent: number; side: "l" | "r" }> = [{ id: root, parent: -1, side: "l" }];
@@ -67,35 +64,21 @@ export function buildFlatTree(root: number, get: (id: number) => ForeignNode | u
     if (n!.leaf) {
       const v = n!.value;
       if (v.length !== width) fail(`leaf ${id} has ${v.length} values, expected ${width}`);
-      ref = -(leafValue.length / width) - 1;
-      for (let i = 0; i < width; i++) {
-        if (!Number.isFinite(v[i]!)) fail(`leaf ${id} has a non-finite value ${v[i]}`);
-        leafValue.push(v[i]!);
-      }
+      for (let i = 0; i < width; i++) if (!Number.isFinite(v[i]!)) fail(`leaf ${id} has a non-finite value ${v[i]}`);
+      ref = tree.leaf(v);
     } else {
       const s = n!;
       if (!Number.isInteger(s.feature) || s.feature < 0 || s.feature >= nFeatures) fail(`node ${id} splits on feature ${s.feature}, outside [0, ${nFeatures})`);
       if (Number.isNaN(s.threshold)) fail(`node ${id} has a NaN threshold`);
       const { threshold: t, yesLeft } = toLeq(s.op, s.threshold);
-      ref = feature.length;
-      feature.push(s.feature);
-      threshold.push(t);
-      left.push(0);
-      right.push(0);
+      ref = tree.split(s.feature, t);
       // Left is visited first, so it gets the smaller index; both come after the parent.
       stack.push({ id: yesLeft ? s.no : s.yes, parent: ref, side: "r" });
       stack.push({ id: yesLeft ? s.yes : s.no, parent: ref, side: "l" });
     }
-    if (parent >= 0) (side === "l" ? left : right)[parent] = ref;
+    if (parent >= 0) tree.setChild(parent, side, ref);
   }
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    leafValue: Float64Array.from(leafValue),
-    width,
-  };
+  return tree.build();
 }
 
 /** Largest |leaf value| of a set of trees. */

@@ -78,3 +78,21 @@ export function binOf(edges: Float64Array, v: number): number {
   }
   return lo;
 }
+
+/**
+ * Stable partition of rows[start, end) on "bin of feature f <= bin": the rows going left first,
+ * then the others, each in their order (`tmp` is scratch of at least end - start). Returns
+ * where the right part starts.
+ */
+export function partitionRows(binned: Binned, rows: Int32Array, tmp: Int32Array, start: number, end: number, f: number, bin: number): number {
+  const col = f * binned.nRows;
+  let nl = start;
+  let nr = 0;
+  for (let i = start; i < end; i++) {
+    const r = rows[i]!;
+    if (binned.bins[col + r]! <= bin) rows[nl++] = r;
+    else tmp[nr++] = r;
+  }
+  rows.set(tmp.subarray(0, nr), nl);
+  return nl;
+}

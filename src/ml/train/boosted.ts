@@ -6,8 +6,9 @@
  * histogram is the parent's minus the smaller child's.
  */
 import type { Dataset } from "../dataset/dataset.ts";
+import { FlatTreeBuilder } from "../model/flat-tree-builder.ts";
 import type { BoostedModel, FlatTree } from "../model/types.ts";
-import { binDataset, MAX_BINS, type Binned } from "./binning.ts";
+import { binDataset, MAX_BINS, partitionRows, type Binned } from "./binning.ts";
 
 export interface BoostedOptions {
   nRounds?: number;
@@ -112,11 +113,7 @@ function growRegressionTree(
   for (let f = 0; f < F; f++) off[f + 1] = off[f]! + nbOf[f]!;
   const histSize = off[F]! * 3;
   const tmp = new Int32Array(rows.length);
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const leafValue: number[] = [];
+  const tree = new FlatTreeBuilder(1);
 
   // hist layout: for feature f, bin b: [G, H, count] at (off[f] + b) * 3.
   const build = (start: number, end: number): Float64Array => {
@@ -146,10 +143,9 @@ function growRegressionTree(
     const count = end - start;
     const makeLeaf = (): number => {
       const v = (-prm.lr * G) / (H + prm.l2);
-      const id = leafValue.length;
-      leafValue.push(v);
+      const ref = tree.leaf([v]);
       onLeaf(start, end, v);
-      return -id - 1;
+      return ref;
     };
     if (depth >= prm.maxDepth || count < 2 * prm.minLeaf) return makeLeaf();
     const parentGain = (G * G) / (H + prm.l2);
@@ -181,38 +177,19 @@ function growRegressionTree(
       }
     }
     if (bestF < 0) return makeLeaf();
-    const col = bestF * n;
-    let nl = start;
-    let nr = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      if (binned.bins[col + r]! <= bestBin) rows[nl++] = r;
-      else tmp[nr++] = r;
-    }
-    rows.set(tmp.subarray(0, nr), nl);
-    const id = feature.length;
-    feature.push(bestF);
-    threshold.push(binned.edges[bestF]![bestBin]!);
-    left.push(0);
-    right.push(0);
+    const nl = partitionRows(binned, rows, tmp, start, end, bestF, bestBin);
+    const id = tree.split(bestF, binned.edges[bestF]![bestBin]!);
     // Build the smaller child's histogram; the other is the parent's minus it (reusing hist).
     const leftSmaller = nl - start <= end - nl;
     const small = leftSmaller ? build(start, nl) : build(nl, end);
     for (let i = 0; i < histSize; i++) hist[i]! -= small[i]!;
     const lh = leftSmaller ? small : hist;
     const rh = leftSmaller ? hist : small;
-    left[id] = grow(start, nl, depth + 1, lh);
-    right[id] = grow(nl, end, depth + 1, rh);
+    tree.setChild(id, "l", grow(start, nl, depth + 1, lh));
+    tree.setChild(id, "r", grow(nl, end, depth + 1, rh));
     return id;
   };
 
   grow(0, rows.length, 0, build(0, rows.length));
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    leafValue: Float64Array.from(leafValue),
-    width: 1,
-  };
+  return tree.build();
 }

@@ -5,8 +5,9 @@
  * Deterministic: candidates are tried in a fixed order and only a strictly better split wins.
  */
 import type { Rng } from "../rng.ts";
+import { FlatTreeBuilder } from "../model/flat-tree-builder.ts";
 import type { FlatTree } from "../model/types.ts";
-import type { Binned } from "./binning.ts";
+import { partitionRows, type Binned } from "./binning.ts";
 
 export interface GrowOptions {
   /** Maximum depth (root at depth 0). Default: unlimited. */
@@ -44,17 +45,9 @@ export function growClassificationTree(
   const parent = new Float64Array(K);
   const leftC = new Float64Array(K);
   const tmp = new Int32Array(rows.length);
-  const feature: number[] = [];
-  const threshold: number[] = [];
-  const left: number[] = [];
-  const right: number[] = [];
-  const leafValue: number[] = [];
+  const tree = new FlatTreeBuilder(K);
 
-  const leaf = (total: number): number => {
-    const id = leafValue.length / K;
-    for (let c = 0; c < K; c++) leafValue.push(total > 0 ? parent[c]! / total : 0);
-    return -id - 1;
-  };
+  const leaf = (total: number): number => tree.leaf(parent.map((c) => (total > 0 ? c / total : 0)));
 
   const grow = (start: number, end: number, depth: number): number => {
     parent.fill(0);
@@ -126,33 +119,13 @@ export function growClassificationTree(
     }
     if (bestF < 0) return leaf(total);
 
-    // Stable partition of rows[start, end) on bin <= bestBin.
-    const col = bestF * n;
-    let nl = start;
-    let nr = 0;
-    for (let i = start; i < end; i++) {
-      const r = rows[i]!;
-      if (binned.bins[col + r]! <= bestBin) rows[nl++] = r;
-      else tmp[nr++] = r;
-    }
-    rows.set(tmp.subarray(0, nr), nl);
-    const id = feature.length;
-    feature.push(bestF);
-    threshold.push(binned.edges[bestF]![bestBin]!);
-    left.push(0);
-    right.push(0);
-    left[id] = grow(start, nl, depth + 1);
-    right[id] = grow(nl, end, depth + 1);
+    const nl = partitionRows(binned, rows, tmp, start, end, bestF, bestBin);
+    const id = tree.split(bestF, binned.edges[bestF]![bestBin]!);
+    tree.setChild(id, "l", grow(start, nl, depth + 1));
+    tree.setChild(id, "r", grow(nl, end, depth + 1));
     return id;
   };
 
   grow(0, rows.length, 0);
-  return {
-    feature: Int32Array.from(feature),
-    threshold: Float64Array.from(threshold),
-    left: Int32Array.from(left),
-    right: Int32Array.from(right),
-    leafValue: Float64Array.from(leafValue),
-    width: K,
-  };
+  return tree.build();
 }

@@ -7,8 +7,8 @@
  * kmlib's loader.
  *
  * Harness (identical logic in both): an XDP program picks one of 32 random rows in the
- * packet with bpf_get_prandom_u32() on every run, checks its bounds, predicts, stores the
- * class in the row. BPF_PROG_TEST_RUN repeats it; the same harness without a model (it
+ * packet with bpf_get_prandom_u32() on every run, checks its bounds, predicts, and writes
+ * the class and the scores into the row (so clang cannot drop the scores as dead stores). BPF_PROG_TEST_RUN repeats it; the same harness without a model (it
  * stores x[0]) is the empty program, measured in the same rounds and subtracted. Medians of
  * ROUNDS interleaved rounds. Also verifier-processed instructions and BPF_PROG_LOAD time.
  */
@@ -51,7 +51,10 @@ function harness(ir: IrModel, build: BodyBuilder | undefined, copyX: boolean): A
   if (!build) return [...items, LoadMem("W", 0, 1, 0), StoreMem("W", 1, 4 * F, 0), Mov.imm(0, XDP_PASS), Exit()];
   if (copyX) for (let j = 0; j < F; j++) items.push(LoadMem("W", 0, 1, 4 * j), StoreMem("W", 10, -xAt + 4 * j, 0));
   if (copyX) items.push(Mov.reg(1, 10), Add.imm(1, -xAt));
-  items.push(Mov.reg(2, 10), Add.imm(2, -scoresAt));
+  // Scores into the row after the class (observable output, as in the C harness); the table
+  // strategy's harness keeps them on the stack beside its copy of x.
+  if (copyX) items.push(Mov.reg(2, 10), Add.imm(2, -scoresAt));
+  else items.push(Mov.reg(2, 1), Add.imm(2, 4 * (F + 1)));
   const body = build({ prefix: "kmlib_", stackBase: xAt, done: "done" });
   return [...items, ...body.items, label("done"), LoadMem("DW", 1, 10, -8), StoreMem("W", 1, 4 * F, 0), Mov.imm(0, XDP_PASS), Exit(), ...(body.subprograms ?? [])];
 }
@@ -73,7 +76,6 @@ const C_VARIANTS: Array<{ name: string; ensembleOnly: boolean; options: COptions
 /** The same harness in C around kmlib's C export. */
 function harnessC(ir: IrModel, o: COptions): string {
   const F = ir.nFeatures;
-  const S = irScoreCount(ir);
   return `typedef unsigned int __u32;
 ${generateC(ir, { storage: "static __attribute__((always_inline))", functionAttributes: '__attribute__((section("xdp")))', ...o })}
 struct xdp_md { __u32 data, data_end, data_meta, ingress_ifindex, rx_queue_index, egress_ifindex; };
@@ -84,8 +86,7 @@ __attribute__((section("xdp"), used)) int bench(struct xdp_md *ctx)
   char *data = (char *)(long)ctx->data, *end = (char *)(long)ctx->data_end;
   int32_t *row = (int32_t *)(data + i * ${rowBytes(ir)});
   if ((char *)row + ${rowBytes(ir)} > end) return ${XDP_PASS};
-  int32_t scores[${S}];
-  row[${F}] = kmlib_predict(row, scores);
+  row[${F}] = kmlib_predict(row, row + ${F + 1});
   return ${XDP_PASS};
 }
 char _license[] __attribute__((section("license"), used)) = "GPL";

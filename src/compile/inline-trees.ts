@@ -11,7 +11,7 @@ import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, LoadMemSX, M
 import { assertNever } from "../errors.ts";
 import { irDecide } from "../ml/ir/evaluate.ts";
 import { INT32_MAX, INT32_MIN, irScoreCount, type IrBoosted, type IrForest, type IrTree, type IrTreeModel } from "../ml/ir/types.ts";
-import { argmaxMem, argmaxRegs, finish, opaqueZero, type Body, type BodyContext } from "./emit-common.ts";
+import { argmaxMem, argmaxRegs, finish, isImm32, opaqueZero, type Body, type BodyContext } from "./emit-common.ts";
 
 export type { Acc };
 
@@ -45,12 +45,19 @@ const NEAR = 32000;
 const slotCount = (items: readonly AsmItem[]): number => items.reduce((n, it) => n + ("label" in it ? 0 : it.op === 0x18 ? 2 : 1), 0);
 
 /**
+ * Code of a node over two leaves with x[feature] in r3 (`thr`: left when x <= thr), or
+ * undefined for the usual branch to the right leaf.
+ */
+export type OnPair = (left: number, right: number, thr: number, last: boolean) => AsmItem[] | undefined;
+
+/**
  * One tree in preorder. `onLeaf(l, last)` gives the leaf's code, which must leave the tree
  * (the last leaf may fall through). r3 caches x[feature] of the parent: both children see
  * it, so a child testing the same feature skips the load. A left subtree too large for a
- * conditional jump's 16-bit reach is jumped over by `gotol` (cpu v4) instead.
+ * conditional jump's 16-bit reach is jumped over by `gotol` (cpu v4) instead. `onPair` may
+ * give a node over two leaves its own code.
  */
-export function emitTree(t: IrTree, p: string, onLeaf: (leaf: number, last: boolean) => AsmItem[]): AsmItem[] {
+export function emitTree(t: IrTree, p: string, onLeaf: (leaf: number, last: boolean) => AsmItem[], onPair?: OnPair): AsmItem[] {
   if (t.feature.length === 0) return onLeaf(0, true);
   // Bounds of each feature on the path so far: a split they decide has one live child, and
   // the other is not emitted (the verifier would remove it, at a cost quadratic in size).
@@ -67,6 +74,8 @@ export function emitTree(t: IrTree, p: string, onLeaf: (leaf: number, last: bool
     if (fHi <= thr) return walk(l, cached, last);
     if (fLo > thr) return walk(rc, cached, last);
     const out: AsmItem[] = f !== cached ? [LoadMem("W", 3, 1, 4 * f)] : [];
+    const pair = onPair && l < 0 && rc < 0 ? onPair(-l - 1, -rc - 1, thr, last) : undefined;
+    if (pair) return [...out, ...pair];
     hi.set(f, thr);
     const left = walk(l, f, false);
     hi.set(f, fHi);
@@ -115,7 +124,18 @@ export function treeSums(trees: readonly IrTree[], width: number, firstTree: num
       return values;
     };
     const leave = (last: boolean) => (last ? [] : [jumpOver(end, span)]);
-    const code = emitTree(t, tp, (l, last) => [...leafAdd(acc, valuesOf(l)), ...leave(last)]);
+    // Over two leaves: add the left one, leave when x <= thr, else add the difference. One
+    // taken jump on either side (a right leaf would take two), one instruction fewer.
+    const onPair: OnPair | undefined =
+      span < NEAR
+        ? (l, r, thr, last) => {
+            const a = valuesOf(l);
+            const d = valuesOf(r).map((v, s) => v - a[s]!);
+            if (!d.every(isImm32)) return undefined;
+            return [...leafAdd(acc, a), JSLE32.imm(3, thr, end), ...leafAdd(acc, d), ...leave(last)];
+          }
+        : undefined;
+    const code = emitTree(t, tp, (l, last) => [...leafAdd(acc, valuesOf(l)), ...leave(last)], onPair);
     for (const it of code) out.push(it);
     out.push(label(end));
   });
@@ -159,7 +179,8 @@ export function inlineTreeBody(ir: IrTreeModel | IrForest | IrBoosted, ctx: Body
  * Upper bound of one tree's inline code (slots) without emitting it, walking the nodes as
  * the emitter does: per node a load and a jump (+2 for the rare gotol trampoline of a huge
  * left subtree, covered by a 2% margin), per leaf its non-zero adds (1 slot in a register,
- * 3 in memory) and the jump to the end. Splits the path decides (not emitted) count too.
+ * 3 in memory) and the jump to the end (a pair over two leaves: the left leaf's adds and
+ * the difference's). Splits the path decides (not emitted) count too.
  */
 export function estimateTreeSlots(t: IrTree, width: number, nScores: number): number {
   const perAdd = nScores <= SCORE_REGS.length ? 1 : 3;
@@ -173,6 +194,13 @@ export function estimateTreeSlots(t: IrTree, width: number, nScores: number): nu
     total += 2;
     if (l < 0) total += adds(-l - 1) + 1;
     if (r < 0) total += adds(-r - 1) + 1;
+    // A pair adds the left leaf and the difference (values that differ).
+    if (l < 0 && r < 0) {
+      const a = leafAt(-l - 1);
+      const b = leafAt(-r - 1);
+      const diffs = a.reduce((k, v, i) => k + (v !== b[i] ? perAdd : 0), 0);
+      total += Math.max(0, diffs - adds(-r - 1));
+    }
   }
   if (n === 0) total += adds(0) + 1;
   return Math.ceil(total * 1.02) + 2;

@@ -7,22 +7,13 @@
  * limit and the strategy that would fit).
  */
 import { writeFileSync } from "node:fs";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { toArtifact } from "../../compile/artifact.ts";
 import { generateC } from "../../compile/c.ts";
 import { compileModel, type CompileOptions } from "../../compile/compile.ts";
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { readIrFile } from "../../ml/ir/serialize.ts";
-
-function count(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${v}`);
-  return n;
-}
-
-function print(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
-}
+import { positiveInt, print } from "../common.ts";
 
 export function register(program: Command): void {
   program
@@ -33,7 +24,7 @@ export function register(program: Command): void {
     .addOption(new Option("--layout <l>", "inline tree ensembles: one function, bpf-to-bpf subprograms, or a tail-call chain").choices(["single", "subprogs", "tailcalls", "auto"]).default("auto"))
     .addOption(new Option("--form <f>", "record: standalone XDP over a packet record; io: per-CPU I/O map (tail calls); function: subprogram to embed").choices(["record", "io", "function"]).default("record"))
     .option("--prefix <p>", "prefix of labels and map names", "kmlib_")
-    .option("--features <n>", "the number of features the kernel side provides (checked against the model)", count)
+    .option("--features <n>", "the number of features the kernel side provides (checked against the model)", positiveInt)
     .requiredOption("--out <file>", "write the compiled artifact (JSON: programs, maps, calling convention)")
     .option("--c <file>", "also write the model as C: int kmlib_predict(const int32_t *x, int32_t *scores)")
     .option("--json", "print the summary as JSON")

@@ -19,6 +19,7 @@ import type { ProxyStatus } from "../../agent/runner.ts";
 import { Store } from "../../agent/store/index.ts";
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { parseMode } from "../../proxy/mode.ts";
+import { print } from "../common.ts";
 
 interface StoreOpts {
   store?: string;
@@ -26,7 +27,6 @@ interface StoreOpts {
 }
 
 const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2);
-const out = (s: string): void => void process.stdout.write(s.endsWith("\n") ? s : `${s}\n`);
 
 function table(rows: Array<Record<string, unknown>>, cols: string[]): string {
   const cells = rows.map((r) => cols.map((c) => String(r[c] ?? "")));
@@ -65,9 +65,9 @@ export function register(program: Command): void {
     .option("--print-schema", "print the configuration's JSON schema and exit")
     .option("--check", "validate the configuration and exit")
     .action(async (o: { config: string; printSchema?: boolean; check?: boolean }) => {
-      if (o.printSchema) return out(json(CONFIG_SCHEMA));
+      if (o.printSchema) return print(json(CONFIG_SCHEMA));
       const config = loadConfig(o.config);
-      if (o.check) return out(`config ${o.config}: ok (${config.proxies.length} prox${config.proxies.length === 1 ? "y" : "ies"}, store ${config.agent.store})`);
+      if (o.check) return print(`config ${o.config}: ok (${config.proxies.length} prox${config.proxies.length === 1 ? "y" : "ies"}, store ${config.agent.store})`);
       const agent = await Agent.start(config);
       await new Promise<void>((resolve) => {
         const stop = () => resolve();
@@ -83,9 +83,9 @@ export function register(program: Command): void {
     .action((o: StoreOpts & { json?: boolean }) => {
       using store = openStore(o, true);
       const rows = statusRows(store);
-      if (o.json) return out(json(rows));
-      if (rows.length === 0) return out("no proxies in the store yet (is the agent running?)");
-      out(
+      if (o.json) return print(json(rows));
+      if (rows.length === 0) return print("no proxies in the store yet (is the agent running?)");
+      print(
         table(
           rows.map((s) => {
             const e = s.efficiency[s.mode];
@@ -105,8 +105,8 @@ export function register(program: Command): void {
       );
       const events = store.events({ kind: "mode", limit: 5 });
       if (events.length) {
-        out("\nlast transitions:");
-        for (const e of events) out(`  ${new Date(e.at).toISOString()}  ${e.proxy ?? ""}  ${e.message}`);
+        print("\nlast transitions:");
+        for (const e of events) print(`  ${new Date(e.at).toISOString()}  ${e.proxy ?? ""}  ${e.message}`);
       }
     });
 
@@ -127,9 +127,9 @@ export function register(program: Command): void {
         const r = store.requestById(id);
         if (r?.result) {
           if (r.result.startsWith("error")) throw new KmlibError(ErrorCode.IllegalState, `agent refused: ${r.result}`);
-          return out(`${proxy}: ${r.result}`);
+          return print(`${proxy}: ${r.result}`);
         }
-        if (Date.now() >= until) return out(`${proxy}: request ${id} queued; the agent applies it on its next round`);
+        if (Date.now() >= until) return print(`${proxy}: request ${id} queued; the agent applies it on its next round`);
         await new Promise((res) => setTimeout(res, 100));
       }
     });
@@ -142,9 +142,9 @@ export function register(program: Command): void {
     .action((proxy: string, o: StoreOpts & { json?: boolean }) => {
       using store = openStore(o, true);
       const list = store.registry.list(proxy);
-      if (o.json) return out(json(list));
-      if (list.length === 0) return out(`no models for proxy "${proxy}"`);
-      out(
+      if (o.json) return print(json(list));
+      if (list.length === 0) return print(`no models for proxy "${proxy}"`);
+      print(
         table(
           list.map((m) => ({ "": m.active ? "*" : "", version: m.version, kind: m.kind, created: new Date(m.createdAt).toISOString(), "training data": m.trainingData, metrics: JSON.stringify(m.metrics), artefact: `${m.artefactFormat} ${m.artefactSize} B ${m.artefactSha256.slice(0, 12)}` })),
           ["", "version", "kind", "created", "training data", "metrics", "artefact"],
@@ -168,7 +168,7 @@ export function register(program: Command): void {
       }
       using store = openStore(o, false);
       const m = store.registry.register({ proxy, kind: o.kind, trainingData: o.trainingData, metrics, artefact: new Uint8Array(readFileSync(file)), artefactFormat: o.format });
-      out(`${proxy}: registered model version ${m.version} (${m.artefactSize} B, sha256 ${m.artefactSha256.slice(0, 12)})`);
+      print(`${proxy}: registered model version ${m.version} (${m.artefactSize} B, sha256 ${m.artefactSha256.slice(0, 12)})`);
     });
   withStoreOptions(model.command("activate"))
     .description("make VERSION the active model of PROXY (atomic; the agent deploys it)")
@@ -179,7 +179,7 @@ export function register(program: Command): void {
       using store = openStore(o, false);
       const a = store.registry.activate(proxy, Number(v), "kmlib model activate");
       store.logEvent("model", `model version ${a.version} activated by kmlib model activate (was ${a.previous ?? "none"})`, { proxy, data: { ...a } });
-      out(`${proxy}: model version ${a.version} active (was ${a.previous ?? "none"})`);
+      print(`${proxy}: model version ${a.version} active (was ${a.previous ?? "none"})`);
     });
   withStoreOptions(model.command("rollback"))
     .description("reactivate the model version that was active before the current one")
@@ -188,7 +188,7 @@ export function register(program: Command): void {
       using store = openStore(o, false);
       const a = store.registry.rollback(proxy, "kmlib model rollback");
       store.logEvent("model", `rolled back to model version ${a.version} (was ${a.previous})`, { proxy, data: { ...a } });
-      out(`${proxy}: rolled back to model version ${a.version} (was ${a.previous})`);
+      print(`${proxy}: rolled back to model version ${a.version} (was ${a.previous})`);
     });
 
   const datasets = program.command("datasets").description("datasets collected by the agent");
@@ -198,8 +198,8 @@ export function register(program: Command): void {
     .action((o: StoreOpts & { json?: boolean }) => {
       using store = openStore(o, true);
       const list = store.data.datasets();
-      if (o.json) return out(json(list));
-      out(table(list.map((d) => ({ proxy: d.proxy, id: d.id, type: d.type, state: d.state, rows: d.rows, columns: d.columns.join(" ") })), ["proxy", "id", "type", "state", "rows", "columns"]));
+      if (o.json) return print(json(list));
+      print(table(list.map((d) => ({ proxy: d.proxy, id: d.id, type: d.type, state: d.state, rows: d.rows, columns: d.columns.join(" ") })), ["proxy", "id", "type", "state", "rows", "columns"]));
     });
   withStoreOptions(datasets.command("export"))
     .description("write a dataset's rows as CSV or Parquet")
@@ -210,6 +210,6 @@ export function register(program: Command): void {
     .action(async (proxy: string, id: string, o: StoreOpts & { format: string; out: string }) => {
       using store = openStore(o, true);
       const n = await exportDataset(store, proxy, id, parseFormat(o.format), o.out);
-      out(`${proxy}/${id}: ${n} rows written to ${o.out} (${o.format})`);
+      print(`${proxy}/${id}: ${n} rows written to ${o.out} (${o.format})`);
     });
 }

@@ -19,30 +19,13 @@ import { simulate } from "../../subsystems/lfs-gc/simulate.ts";
 import type { SimResult } from "../../subsystems/lfs-gc/simulate.ts";
 import { HotColdWorkload, UniformWorkload } from "../../subsystems/lfs-gc/workload.ts";
 import { PROXY_POLICY, type ProxyRow, proxyRow, runProxyRows } from "../../subsystems/lfs-gc/proxy/bench.ts";
+import { fraction, list, positiveInt, print } from "../common.ts";
 import { registerProxyCommand } from "./gc-proxy.ts";
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${v}`);
-  return n;
-}
-
-function fraction(v: string): number {
-  const n = Number(v);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`not a fraction in (0, 1): ${v}`);
-  return n;
-}
 
 function positive(v: string): number {
   const n = Number(v);
   if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`not a positive number: ${v}`);
   return n;
-}
-
-const list = (v: string): string[] => v.split(",").map((s) => s.trim()).filter(Boolean);
-
-function print(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 }
 
 function table(head: string[], rows: string[][]): string {

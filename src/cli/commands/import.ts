@@ -5,7 +5,7 @@
  * model kmlib trained. With `--data`, quantization is fitted on that data and the float/integer
  * agreement is reported on it.
  */
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import type { Dataset } from "../../ml/dataset/dataset.ts";
 import { loadDataset } from "../../ml/dataset/load.ts";
@@ -18,16 +18,7 @@ import { quantizeDataset } from "../../ml/ir/quantize.ts";
 import { writeIrFile } from "../../ml/ir/serialize.ts";
 import { summarizeIr } from "../../ml/ir/summary.ts";
 import { predictDataset } from "../../ml/model/predict.ts";
-
-function int(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`not a positive integer: ${v}`);
-  return n;
-}
-
-function print(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
-}
+import { list, positiveInt, print } from "../common.ts";
 
 export function register(program: Command): void {
   program
@@ -37,8 +28,8 @@ export function register(program: Command): void {
     .addOption(new Option("--format <format>", "model file format").choices(["auto", ...IMPORT_FORMATS]).default("auto"))
     .option("-o, --output <file>", "where to write the integer-form model (JSON); without it, only describe the import")
     .option("--data <path>", "dataset (CSV, Parquet, CICFlowMeter directory) to fit the feature quantization and report float/integer agreement")
-    .option("--features <list>", "dataset columns in the model's input order (also the model's feature names)", (v) => v.split(",").map((s) => s.trim()).filter(Boolean))
-    .option("--max-rows-per-file <n>", "read at most n rows of each dataset file", int)
+    .option("--features <list>", "dataset columns in the model's input order (also the model's feature names)", list)
+    .option("--max-rows-per-file <n>", "read at most n rows of each dataset file", positiveInt)
     .addOption(new Option("--quant <mode>", "feature quantization (default: fit with --data, else identity for integer features)").choices(["fit", "identity"]))
     .option("--json", "print the result as JSON")
     .action(async (modelPath: string, o) => {

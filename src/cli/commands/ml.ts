@@ -20,19 +20,12 @@ import { predictDataset } from "../../ml/model/predict.ts";
 import { MODEL_KINDS, type ModelKind } from "../../ml/model/types.ts";
 import { trainModel, type TrainOptions } from "../../ml/train/train.ts";
 import { CICFLOWMETER_COUNTER_COLUMNS } from "../../ml/dataset/cicflowmeter.ts";
+import { fraction, list, print } from "../common.ts";
 
 function int(v: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 0) throw new InvalidArgumentError(`not a non-negative integer: ${v}`);
   return n;
-}
-function frac(v: string): number {
-  const n = Number(v);
-  if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`not a fraction in (0, 1): ${v}`);
-  return n;
-}
-function list(v: string): string[] {
-  return v.split(",").map((s) => s.trim()).filter(Boolean);
 }
 
 interface DataFlags {
@@ -52,7 +45,7 @@ function dataOptions(cmd: Command): Command {
     .addOption(new Option("--labels <mode>", "multiclass, or binary (first/BENIGN class vs the rest)").choices(["multiclass", "binary"]).default("multiclass"))
     .option("--label-column <name>", "label column of a generic CSV/Parquet (default: the last)")
     .option("--max-rows-per-file <n>", "read at most n rows of each file", int)
-    .option("--test-fraction <f>", "held-out fraction of each class", frac, 0.25)
+    .option("--test-fraction <f>", "held-out fraction of each class", fraction, 0.25)
     .option("--seed <n>", "seed of the split and of training", int, 1);
 }
 
@@ -74,10 +67,6 @@ function alignClasses(ds: Dataset, ir: IrModel): Dataset {
     throw new KmlibError(ErrorCode.InvalidArgument, `dataset labels ${missing.map((m) => JSON.stringify(m)).join(", ")} are not classes of the model (${ir.classNames.join(", ")})`);
   }
   return makeDataset({ x: ds.x, y: Int32Array.from(ds.y, (c) => idx[c]!), featureNames: ds.featureNames, classNames: ir.classNames });
-}
-
-function print(s: string): void {
-  process.stdout.write(s.endsWith("\n") ? s : s + "\n");
 }
 
 export function register(program: Command): void {

@@ -5,8 +5,9 @@
  */
 import { readFileSync, writeFileSync } from "node:fs";
 import { spawnSync } from "node:child_process";
-import { Command, InvalidArgumentError, Option } from "commander";
+import { Command, Option } from "commander";
 import { ErrorCode, KmlibError } from "../../errors.ts";
+import { positiveInt } from "../common.ts";
 import { Progress } from "../progress.ts";
 import { DEFAULT_OUT, runNetguardDemo } from "../../subsystems/netguard/e2e/pipeline.ts";
 import { reportText } from "../../subsystems/netguard/e2e/report.ts";
@@ -24,12 +25,6 @@ export function netguardDemoMissing(): string | undefined {
   const absent = TOOLS.filter((t) => spawnSync("sh", ["-c", `command -v ${t}`], { stdio: "ignore" }).status !== 0);
   if (absent.length) return `missing tools: ${absent.join(", ")} (run \`npm run bootstrap\`)`;
   return undefined;
-}
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`not a positive integer: ${v}`);
-  return n;
 }
 
 /** The options of the main job, shared by `kmlib demo` and `kmlib netguard run`. */

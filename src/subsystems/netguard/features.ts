@@ -23,7 +23,8 @@
  * Model input. Compiled models read signed 32-bit features (compile/abi.ts, identity
  * quantization), so a model sees each feature as min(value >> modelShift, 2^31 - 1):
  * times in 1024-ns units (2^31 of them is 36 minutes), everything else as is, saturating.
- * `modelInput` is that transform, for the trainer.
+ * `modelInput` is that transform, for the trainer; `shiftSaturate` is its step for one value
+ * (also what the e2e path's models, which carry their own shifts, apply).
  */
 
 import { ErrorCode, KmlibError } from "../../errors.ts";
@@ -79,10 +80,15 @@ export const MODEL_INPUT_MAX = 2147483647;
 /** The right shift of each feature on its way into a compiled model. */
 export const MODEL_SHIFTS: readonly number[] = FEATURES.map((f) => ("modelShift" in f ? f.modelShift : 0));
 
+/** min(v >> shift, 2^31 - 1), v read as unsigned 64-bit: a feature as a model's int32 input. */
+export function shiftSaturate(v: bigint, shift: number): number {
+  const x = BigInt.asUintN(64, v) >> BigInt(shift);
+  return x > BigInt(MODEL_INPUT_MAX) ? MODEL_INPUT_MAX : Number(x);
+}
+
 /** What a compiled model reads for feature `index` of value `v`: min(v >> shift, 2^31 - 1). */
 export function modelInputValue(index: number, v: bigint): number {
-  const x = BigInt.asUintN(64, v) >> BigInt(MODEL_SHIFTS[index] ?? 0);
-  return x > BigInt(MODEL_INPUT_MAX) ? MODEL_INPUT_MAX : Number(x);
+  return shiftSaturate(v, MODEL_SHIFTS[index] ?? 0);
 }
 
 /**

@@ -8,23 +8,26 @@
  * contract, shifts the nanosecond features down (so they fit int32 with useful resolution),
  * saturates at INT32_MAX, calls the compiled function, and turns the scores into a per-mille
  * confidence. `inputsOf` is the same transform in TypeScript, so training data, the reference
- * evaluation and the kernel all see identical integers.
+ * evaluation and the kernel all see identical integers; both halves of the transform are the
+ * data path's (features.ts `shiftSaturate`, gen/compiled.ts `modelInputItems`), with the
+ * shifts a model carries in its artefact (by default the contract's `MODEL_SHIFTS`).
+ * The rest stays apart from gen/compiled.ts on purpose: this body answers through the model
+ * ABI of gen/model.ts, its confidence is max / sum of tree scores (the data path's is the
+ * winning margin) and a class out of range reads as benign.
  */
-import { Add, CallLocal, Div, Exit, Ja, JEq, JLE, LoadMem, LoadMemSX, Lsh, Mov, Mul, Or, Rsh, StoreMem, label, R0, R1, R2, R3, R4, R5, R10, type AsmItem } from "../../../bpf/asm/index.ts";
+import { Add, CallLocal, Div, Exit, Ja, JEq, JLE, LoadMemSX, Lsh, Mov, Mul, Or, label, R0, R1, R2, R3, R4, R5, R10, type AsmItem } from "../../../bpf/asm/index.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { evaluateIr } from "../../../ml/ir/evaluate.ts";
 import { parseIr, serializeIr } from "../../../ml/ir/serialize.ts";
-import { INT32_MAX, irScoreCount, type IrModel } from "../../../ml/ir/types.ts";
+import { irScoreCount, type IrModel } from "../../../ml/ir/types.ts";
 import { compileModel } from "../../../compile/index.ts";
-import { FEATURE_CONTRACT_VERSION, FEATURE_NAMES, type FeatureName, featureIndex } from "../features.ts";
+import { FEATURE_CONTRACT_VERSION, FEATURE_NAMES, MODEL_SHIFTS, type FeatureName, featureIndex, shiftSaturate } from "../features.ts";
+import { modelInputItems } from "../gen/compiled.ts";
 import { ModelAbi } from "../layout.ts";
 import { buildModelProgram, type Attach, type NetguardProgSpec } from "../program.ts";
 
 export const ARTEFACT_FORMAT = "kmlib-netguard-model";
 const PREFIX = "ngx_";
-
-/** Right shift applied to a contract feature before the model sees it (ns -> ~us). */
-export const DEFAULT_SHIFTS: Readonly<Partial<Record<FeatureName, number>>> = { iat_mean: 10, iat_mad: 10, flow_age: 10 };
 
 export interface ModelInput {
   readonly feature: FeatureName;
@@ -39,9 +42,9 @@ export interface NetguardModel {
   readonly origin: string;
 }
 
-/** The model inputs for a list of contract features, with the default shifts. */
+/** The model inputs for a list of contract features, with the contract's shifts (ns -> ~us). */
 export function inputsFor(features: readonly FeatureName[]): ModelInput[] {
-  return features.map((feature) => ({ feature, shift: DEFAULT_SHIFTS[feature] ?? 0 }));
+  return features.map((feature) => ({ feature, shift: MODEL_SHIFTS[featureIndex(feature)] ?? 0 }));
 }
 
 function checkModel(m: NetguardModel): void {
@@ -57,10 +60,7 @@ function checkModel(m: NetguardModel): void {
 /** The model's int32 inputs from a contract feature vector (the kernel's transform, exactly). */
 export function inputsOf(inputs: readonly ModelInput[], features: readonly bigint[]): Int32Array {
   const out = new Int32Array(inputs.length);
-  inputs.forEach((inp, j) => {
-    const v = BigInt.asUintN(64, features[featureIndex(inp.feature)] ?? 0n) >> BigInt(inp.shift);
-    out[j] = v > BigInt(INT32_MAX) ? INT32_MAX : Number(v);
-  });
+  inputs.forEach((inp, j) => (out[j] = shiftSaturate(features[featureIndex(inp.feature)] ?? 0n, inp.shift)));
   return out;
 }
 
@@ -98,12 +98,7 @@ export function modelBody(m: NetguardModel): AsmItem[] {
   const sAt = xAt + 4 * nScores + (4 * nScores) % 8;
   if (sAt > 256) throw new KmlibError(ErrorCode.InvalidModel, `netguard model: ${n} inputs and ${nScores} scores need ${sAt} stack bytes (at most 256 beside tail calls)`);
   const out: AsmItem[] = [];
-  m.inputs.forEach((inp, j) => {
-    const sat = `${PREFIX}sat${j}`;
-    out.push(LoadMem("DW", R3, R1, 8 * featureIndex(inp.feature)));
-    if (inp.shift > 0) out.push(Rsh.imm(R3, inp.shift));
-    out.push(JLE.imm(R3, INT32_MAX, sat), Mov.imm(R3, INT32_MAX), label(sat), StoreMem("W", R10, -xAt + 4 * j, R3));
-  });
+  m.inputs.forEach((inp, j) => out.push(...modelInputItems(R3, R1, 8 * featureIndex(inp.feature), inp.shift, R10, -xAt + 4 * j, `${PREFIX}sat${j}`)));
   out.push(Mov.reg(R1, R10), Add.imm(R1, -xAt), Mov.reg(R2, R10), Add.imm(R2, -sAt), CallLocal(`${PREFIX}predict`));
   // r0 = class (0..nClasses-1); anything else (NO_DECISION) reads as benign.
   out.push(JLE.imm(R0, m.ir.nClasses - 1, `${PREFIX}cls_ok`), Mov.imm(R0, 0), label(`${PREFIX}cls_ok`));

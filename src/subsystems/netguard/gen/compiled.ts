@@ -16,7 +16,7 @@
  */
 import {
   Add, CallLocal, Exit, Ja, JEq, JLE, JSGE, JSGT, JSLT32, LoadImm64, LoadMem, LoadMemSX, Mov, Mul, Neg, Rsh, StoreMem, Sub, label,
-  R0, R1, R2, R3, R4, R6, R7, R9, type AsmInput, type AsmItem,
+  R0, R1, R2, R3, R4, R6, R7, R9, type AsmInput, type AsmItem, type Register,
 } from "../../../bpf/asm/index.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { evaluateIr } from "../../../ml/ir/evaluate.ts";
@@ -70,6 +70,22 @@ function check(m: HostableModel): void {
 
 const L = (n: string) => `ng_c_${n}`;
 
+/**
+ * One model input in eBPF (features.ts `shiftSaturate`): `tmp` = the 64-bit feature at
+ * [src + from] >> shift, saturated at 2^31 - 1, stored as an int32 at [dst + to]. Also the
+ * e2e path's model body (e2e/model-program.ts), with its own registers and per-model shifts.
+ */
+export function modelInputItems(tmp: Register, src: Register, from: number, shift: number, dst: Register, to: number, done: string): AsmItem[] {
+  return [
+    LoadMem("DW", tmp, src, from),
+    ...(shift > 0 ? [Rsh.imm(tmp, shift)] : []),
+    JLE.imm(tmp, MODEL_INPUT_MAX, done),
+    Mov.imm(tmp, MODEL_INPUT_MAX),
+    label(done),
+    StoreMem("W", dst, to, tmp),
+  ];
+}
+
 /** The complete model-slot program around a compiled function-form model. */
 export function compiledModelProgram(attach: Attach, m: HostableModel, scale: ConfidenceScale = confidenceScale(m.ir)): AsmInput {
   check(m);
@@ -101,14 +117,7 @@ export function compiledModelProgram(attach: Attach, m: HostableModel, scale: Co
     lookupZero(MapName.SCRATCH, R9, L("exit_pass")),
     names.map((name, j) => {
       const i = featureIndexOf(name);
-      return [
-        LoadMem("DW", R0, R9, Scratch.FEATURES + 8 * i),
-        ...(MODEL_SHIFTS[i] ? [Rsh.imm(R0, MODEL_SHIFTS[i])] : []),
-        JLE.imm(R0, MODEL_INPUT_MAX, L(`x${j}`)),
-        Mov.imm(R0, MODEL_INPUT_MAX),
-        label(L(`x${j}`)),
-        StoreMem("W", R9, Scratch.MODEL_X + 4 * j, R0),
-      ];
+      return modelInputItems(R0, R9, Scratch.FEATURES + 8 * i, MODEL_SHIFTS[i] ?? 0, R9, Scratch.MODEL_X + 4 * j, L(`x${j}`));
     }),
     Mov.reg(R1, R9),
     Add.imm(R1, Scratch.MODEL_X),

@@ -14,14 +14,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { FeedbackDataPath } from "../../src/agent/kernel/feedback-data-path.ts";
 import { KernelProxy } from "../../src/agent/kernel/kernel-proxy.ts";
 import { Store } from "../../src/agent/store/index.ts";
-import { Exit, Mov, RingBuffer, RingBufReader, createMap, loadProgram } from "../../src/bpf/index.ts";
+import { Exit, Mov, loadProgram } from "../../src/bpf/index.ts";
 import { monotonicNs } from "../../src/proxy/control.ts";
 import { ModeController } from "../../src/proxy/controller.ts";
 import { decide } from "../../src/proxy/decide.ts";
 import { emptyCounters } from "../../src/proxy/efficiency.ts";
-import { RECOMMENDATION_VALUE_SIZE, feedbackProxyProgram } from "../../src/proxy/kernel/feedback-program.ts";
 import type { FeedbackRecord } from "../../src/proxy/feedback.ts";
 import { entry, median, progress, type BenchEntry } from "../types.ts";
 
@@ -31,22 +31,12 @@ const pkt = new Uint8Array(64);
 function dataPath(): BenchEntry[] {
   progress("data path");
   using kp = KernelProxy.open("bench");
-  using rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
-  const ring = new RingBuffer({ name: "fb", size: 1 << 22 });
-  const reader = new RingBufReader(ring.map, { lost: ring.lostMap });
+  using dp = FeedbackDataPath.load(kp, { name: "kmlib_bench", ringBytes: 1 << 22 });
+  const { prog } = dp;
+  const reader = dp.ring.reader();
   try {
-    using prog = loadProgram({
-      name: "kmlib_bench",
-      type: "XDP",
-      instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
-      maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
-    });
     using bare = loadProgram({ name: "kmlib_pass", type: "XDP", instructions: [Mov.imm(0, 2), Exit()] });
-    const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
-    new DataView(v.buffer).setBigUint64(0, 1n, true);
-    new DataView(v.buffer).setBigInt64(8, 1n, true);
-    new DataView(v.buffer).setBigInt64(16, 65536n, true);
-    rec.update(new Uint8Array(4), v);
+    dp.writeRecommendation(1n, 1n, 65536n);
     const N = 1_000_000;
     const run = (mode: "recommendation" | "learning") => {
       const xs: number[] = [], anchor: number[] = [];
@@ -72,7 +62,6 @@ function dataPath(): BenchEntry[] {
     ];
   } finally {
     reader.close();
-    ring.close();
   }
 }
 

@@ -5,11 +5,11 @@ import { once } from "node:events";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { FeedbackDataPath } from "../../src/agent/kernel/feedback-data-path.ts";
 import { KernelProxy } from "../../src/agent/kernel/kernel-proxy.ts";
 import { Store } from "../../src/agent/store/index.ts";
-import { RingBuffer, createMap, loadProgram, unpin, XdpAction } from "../../src/bpf/index.ts";
+import { unpin, XdpAction } from "../../src/bpf/index.ts";
 import { monotonicNs } from "../../src/proxy/control.ts";
-import { RECOMMENDATION_VALUE_SIZE, feedbackProxyProgram } from "../../src/proxy/kernel/feedback-program.ts";
 import { sinceSnapshot } from "../../src/proxy/efficiency.ts";
 import { requires } from "../helpers/kernel.ts";
 
@@ -52,24 +52,14 @@ describe("kmlib agent on the real kernel", () => {
       }),
     );
     let agent = startAgent(cfg);
-    const rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
-    const ring = new RingBuffer({ name: "fb", size: 1 << 16 });
     try {
       await agent.started;
       // A data path of our own on the agent's pinned control, counters and budget maps.
       using kp = KernelProxy.open("hb0", { pin });
       assert.ok(kp.reattached);
-      const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
-      new DataView(v.buffer).setBigUint64(0, 1n, true);
-      new DataView(v.buffer).setBigInt64(8, BigInt(XdpAction.DROP), true);
-      new DataView(v.buffer).setBigInt64(16, 65536n, true);
-      rec.update(new Uint8Array(4), v);
-      using prog = loadProgram({
-        name: "kmlib_hb",
-        type: "XDP",
-        instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
-        maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
-      });
+      using dp = FeedbackDataPath.load(kp, { name: "kmlib_hb", ringBytes: 1 << 16 });
+      const { prog } = dp;
+      dp.writeRecommendation(1n, XdpAction.DROP, 65536n);
       const until = Date.now() + timeoutMs * 2;
       while (Date.now() < until) {
         assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.DROP, "recommendation: the model decides while the agent heartbeats");
@@ -113,8 +103,6 @@ describe("kmlib agent on the real kernel", () => {
       assert.equal(agent.child.exitCode, 0, agent.log().slice(-1500));
     } finally {
       if (agent.child.exitCode === null && agent.child.signalCode === null) agent.child.kill("SIGKILL");
-      ring.close();
-      rec.close();
       unpin(pin);
       rmSync(dir, { recursive: true, force: true });
     }

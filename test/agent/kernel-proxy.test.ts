@@ -9,8 +9,7 @@ import { DEMO_DEFAULT_DECISION, DEMO_MODEL_DECISION, demoProxyProgram } from "..
 import { sinceSnapshot } from "../../src/proxy/efficiency.ts";
 import { MODES } from "../../src/proxy/mode.ts";
 import { requires } from "../helpers/kernel.ts";
-import { createMap, RingBuffer } from "../../src/bpf/index.ts";
-import { feedbackProxyProgram, RECOMMENDATION_VALUE_SIZE } from "../../src/proxy/kernel/feedback-program.ts";
+import { FeedbackDataPath } from "../../src/agent/kernel/feedback-data-path.ts";
 
 const PACKET = new Uint8Array(64);
 
@@ -66,68 +65,37 @@ describe("kernel-side eBPF proxy", () => {
   test("the kernel side bounds-checks the recommendation again: a value written past user-space validation is ignored", (t) => {
     if (!requires(t, "bpf")) return;
     using kp = KernelProxy.open("bounds");
-    using rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
-    const ring = new RingBuffer({ name: "fb", size: 1 << 16 });
-    try {
-      using prog = loadProgram({
-        name: "kmlib_bounds",
-        type: "XDP",
-        instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
-        maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
-      });
-      kp.writeControl({ mode: "recommendation", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 5_000_000_000n });
-      const write = (version: bigint, decision: bigint, conf: bigint) => {
-        const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
-        const dv = new DataView(v.buffer);
-        dv.setBigUint64(0, version, true);
-        dv.setBigInt64(8, decision, true);
-        dv.setBigInt64(16, conf, true);
-        rec.update(new Uint8Array(4), v);
-      };
-      write(1n, 1n, 65536n);
-      assert.equal(prog.testRun({ data: PACKET }).retval, 1, "a valid recommendation: the model decides");
-      for (const [d, c] of [[5n, 65536n], [-1n, 65536n], [1n, 65537n], [1n, -5n], [1n << 40n, 1n]] as const) {
-        write(1n, d, c);
-        assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, `decision ${d}, confidence ${c}: out of bounds, the default decides`);
-      }
-      write(0n, 1n, 65536n);
-      assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, "model version 0: no model");
-    } finally {
-      ring.close();
+    using dp = FeedbackDataPath.load(kp, { name: "kmlib_bounds", ringBytes: 1 << 16 });
+    const { prog } = dp;
+    kp.writeControl({ mode: "recommendation", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 5_000_000_000n });
+    const write = (version: bigint, decision: bigint, conf: bigint) => dp.writeRecommendation(version, decision, conf);
+    write(1n, 1n, 65536n);
+    assert.equal(prog.testRun({ data: PACKET }).retval, 1, "a valid recommendation: the model decides");
+    for (const [d, c] of [[5n, 65536n], [-1n, 65536n], [1n, 65537n], [1n, -5n], [1n << 40n, 1n]] as const) {
+      write(1n, d, c);
+      assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, `decision ${d}, confidence ${c}: out of bounds, the default decides`);
     }
+    write(0n, 1n, 65536n);
+    assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.PASS, "model version 0: no model");
   });
 
   test("collaboration: the kernel enforces the budget (model decisions per window, per CPU)", (t) => {
     if (!requires(t, "bpf")) return;
     using kp = KernelProxy.open("budget");
-    using rec = createMap({ name: "rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
-    const ring = new RingBuffer({ name: "fb", size: 1 << 16 });
-    try {
-      using prog = loadProgram({
-        name: "kmlib_budget",
-        type: "XDP",
-        instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
-        maps: { ...kp.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
-      });
-      const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
-      new DataView(v.buffer).setBigUint64(0, 1n, true);
-      new DataView(v.buffer).setBigInt64(8, 1n, true);
-      new DataView(v.buffer).setBigInt64(16, 65536n, true);
-      rec.update(new Uint8Array(4), v);
-      kp.writeControl({ mode: "collaboration", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 60_000_000_000n, confidenceThreshold: 0.5, budgetLimit: 3, budgetWindow: 10 });
-      const before = kp.readCounters();
-      // One test-run executes its repeats on one CPU (migration disabled): 10 windows of 10.
-      prog.testRun({ data: PACKET, repeat: 100 });
-      const d = sinceSnapshot(kp.readCounters(), before);
-      assert.equal(d.collaboration.model.decided, 30, "3 model decisions per window of 10");
-      assert.equal(d.collaboration.default.decided, 70);
-      kp.writeControl({ budgetLimit: 0 });
-      const b2 = kp.readCounters();
-      prog.testRun({ data: PACKET, repeat: 20 });
-      assert.equal(sinceSnapshot(kp.readCounters(), b2).collaboration.model.decided, 0, "a zero budget keeps the model out");
-    } finally {
-      ring.close();
-    }
+    using dp = FeedbackDataPath.load(kp, { name: "kmlib_budget", ringBytes: 1 << 16 });
+    const { prog } = dp;
+    dp.writeRecommendation(1n, 1n, 65536n);
+    kp.writeControl({ mode: "collaboration", heartbeatNs: monotonicNs(), heartbeatTimeoutNs: 60_000_000_000n, confidenceThreshold: 0.5, budgetLimit: 3, budgetWindow: 10 });
+    const before = kp.readCounters();
+    // One test-run executes its repeats on one CPU (migration disabled): 10 windows of 10.
+    prog.testRun({ data: PACKET, repeat: 100 });
+    const d = sinceSnapshot(kp.readCounters(), before);
+    assert.equal(d.collaboration.model.decided, 30, "3 model decisions per window of 10");
+    assert.equal(d.collaboration.default.decided, 70);
+    kp.writeControl({ budgetLimit: 0 });
+    const b2 = kp.readCounters();
+    prog.testRun({ data: PACKET, repeat: 20 });
+    assert.equal(sinceSnapshot(kp.readCounters(), b2).collaboration.model.decided, 0, "a zero budget keeps the model out");
   });
 
   test("heartbeat: the agent is SIGKILLed and the kernel side falls back to emergency within the timeout, the default deciding", async (t) => {

@@ -8,28 +8,23 @@
  * `{"decision": 1, "confidenceQ16": 65536}`): the point is the proxy, not the model. It runs
  * the shared conformance suite on the real kernel. Needs root (CAP_BPF, CAP_NET_ADMIN).
  */
-import { type BpfMap, type Program, RingBuffer, RingBufReader, createMap, loadProgram } from "../../bpf/index.ts";
+import { RingBufReader } from "../../bpf/index.ts";
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { effectiveMode, monotonicNs } from "../../proxy/control.ts";
 import type { EfficiencyCounters } from "../../proxy/efficiency.ts";
 import type { FeedbackRecord } from "../../proxy/feedback.ts";
-import {
-  CONFIDENCE_BOUNDS, DECISION_BOUNDS, FEEDBACK_RECORD_SIZE, NO_MODEL, RECOMMENDATION_VALUE_SIZE, feedbackProxyProgram,
-} from "../../proxy/kernel/feedback-program.ts";
+import { CONFIDENCE_BOUNDS, DECISION_BOUNDS, FEEDBACK_RECORD_SIZE, NO_MODEL } from "../../proxy/kernel/feedback-program.ts";
 import { Lifecycle } from "../../proxy/lifecycle.ts";
 import { type Mode, SOURCES, modeFromCode } from "../../proxy/mode.ts";
 import { type Recommendation, type RecommendationSchema, encodeRecommendation, validateRecommendation, validateSchema } from "../../proxy/recommendation.ts";
 import type { DatasetPortion, SubsystemAdapter, SystemState } from "../adapter.ts";
+import { FeedbackDataPath } from "../kernel/feedback-data-path.ts";
 import { KernelProxy } from "../kernel/kernel-proxy.ts";
-
-const KEY0 = new Uint8Array(4);
 
 interface Kernel {
   proxy: KernelProxy;
-  rec: BpfMap;
-  ring: RingBuffer;
+  dp: FeedbackDataPath;
   reader: RingBufReader;
-  prog: Program;
 }
 
 export function ebpfDemoArtefact(decision: number, confidenceQ16 = 65536): Uint8Array {
@@ -70,16 +65,8 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
     this.lifecycle.apply("init");
     // With `pin`, the kernel side outlives the agent (and falls back on its own when it dies).
     const proxy = KernelProxy.open(this.proxy, typeof options.pin === "string" ? { pin: options.pin } : {});
-    const rec = createMap({ name: "kmlib_rec", type: "ARRAY", keySize: 4, valueSize: RECOMMENDATION_VALUE_SIZE, maxEntries: 1 });
-    const ring = new RingBuffer({ name: "kmlib_fb", size: 1 << 20 });
-    const reader = new RingBufReader(ring.map, { lost: ring.lostMap });
-    const prog = loadProgram({
-      name: "kmlib_demo",
-      type: "XDP",
-      instructions: feedbackProxyProgram({ control: "control", counters: "counters", budget: "budget", recommendation: "rec", ringbuf: "fb", lost: "fb_lost" }),
-      maps: { ...proxy.maps(), rec, fb: ring.map, fb_lost: ring.lostMap },
-    });
-    this.#k = { proxy, rec, ring, reader, prog };
+    const dp = FeedbackDataPath.load(proxy, { name: "kmlib_demo", ringBytes: 1 << 20 });
+    this.#k = { proxy, dp, reader: dp.ring.reader() };
     this.#configure(options);
   }
   async reinit(options: Readonly<Record<string, unknown>>): Promise<void> {
@@ -98,10 +85,8 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
     const k = this.#k;
     this.#k = undefined;
     if (k) {
-      k.prog.close();
       k.reader.close();
-      k.ring.close();
-      k.rec.close();
+      k.dp.close();
       k.proxy.close();
     }
   }
@@ -109,7 +94,7 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
   /** Run the data path `n` times (BPF_PROG_TEST_RUN on a 64-byte frame). */
   drive(n: number): void {
     if (!this.lifecycle.active) throw new KmlibError(ErrorCode.IllegalState, `ebpf-demo proxy ${this.proxy}: not running`);
-    this.#kernel.prog.testRun({ data: new Uint8Array(64), repeat: n });
+    this.#kernel.dp.prog.testRun({ data: new Uint8Array(64), repeat: n });
   }
 
   async systemState(): Promise<SystemState> {
@@ -134,12 +119,7 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
   }
 
   #writeModel(version: number, decision: number, confidenceQ16: number): void {
-    const v = new Uint8Array(RECOMMENDATION_VALUE_SIZE);
-    const dv = new DataView(v.buffer);
-    dv.setBigUint64(0, BigInt(version), true);
-    dv.setBigInt64(8, BigInt(decision), true);
-    dv.setBigInt64(16, BigInt(confidenceQ16), true);
-    this.#kernel.rec.update(KEY0, v);
+    this.#kernel.dp.writeRecommendation(version, decision, confidenceQ16);
     this.#kernel.proxy.writeControl({ modelVersion: version });
   }
 

@@ -7,10 +7,19 @@
  * instruction whose encoding the ISA does not allow (see `classify`).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
-import { type Instruction, encode, slots, validate } from "./instruction.ts";
-import { type AsmItem, isLabel } from "./dsl.ts";
-import { Class, JumpOp, OP_LDDW, PseudoLd, classOf, jumpOpOf } from "./opcode.ts";
-import { encodingProblem } from "./classify.ts";
+import * as instruction from "./instruction.ts";
+import type { Instruction } from "./instruction.ts";
+import * as dsl from "./dsl.ts";
+import type { AsmItem } from "./dsl.ts";
+import * as opcode from "./opcode.ts";
+import * as classify from "./classify.ts";
+
+// Local copies of imported bindings (under tsx each read of an import is a getter call; these
+// run per instruction, and programs run to ~1M instructions).
+const { encodeValid, validate } = instruction;
+const { isLabel } = dsl;
+const { Class, JumpOp, OP_LDDW, PseudoLd, classOf, jumpOpOf } = opcode;
+const { encodingProblem } = classify;
 
 /** A place where the loader must write a map's file descriptor. */
 export interface MapRelocation {
@@ -50,7 +59,8 @@ export function assemble(input: AsmInput): Assembled {
   const labels = new Map<string, number>();
   const slotOf: number[] = [];
   let slot = 0;
-  let pending: string[] = [];
+  // Labels waiting for the next instruction (reused: programs run to ~1M instructions).
+  const pending: string[] = [];
   const define = (name: string, at: number) => {
     if (labels.has(name)) throw new KmlibError(ErrorCode.DuplicateLabel, `duplicate label "${name}" at instruction ${insns.length}`);
     labels.set(name, at);
@@ -60,38 +70,47 @@ export function assemble(input: AsmInput): Assembled {
       pending.push(it.label);
       continue;
     }
-    for (const name of pending) define(name, slot);
+    let symbol = it.symbol;
+    if (pending.length > 0) {
+      for (const name of pending) define(name, slot);
+      symbol ??= pending[0];
+      pending.length = 0;
+    }
     if (it.symbol !== undefined) define(it.symbol, slot);
-    const symbol = it.symbol ?? pending[0];
-    pending = [];
     validate(it, insns.length);
     const problem = encodingProblem(it);
     if (problem !== undefined) throw new KmlibError(ErrorCode.InvalidInstruction, `${describe(insns.length, it)}: invalid instruction: ${problem}`);
-    insns.push(symbol === undefined ? it : { ...it, symbol });
+    insns.push(symbol === it.symbol ? it : { ...it, symbol });
     slotOf.push(slot);
-    slot += slots(it);
+    slot += it.op === OP_LDDW ? 2 : 1;
   }
   // A label at the very end is legal only if nothing jumps to it; it names "past the end".
   for (const name of pending) define(name, slot);
 
   const relocations: MapRelocation[] = [];
-  const resolved = insns.map((ins, i) => {
+  const resolved: Instruction[] = new Array<Instruction>(insns.length);
+  for (let i = 0; i < insns.length; i++) {
+    const ins = insns[i]!;
     if (ins.mapRef !== undefined) relocations.push({ index: i, slot: slotOf[i]!, map: ins.mapRef });
-    if (ins.ref === undefined) return ins;
-    const target = labels.get(ins.ref);
-    if (target === undefined) throw new KmlibError(ErrorCode.UnknownLabel, `${describe(i, ins)}: unknown label "${ins.ref}"`);
-    if (target >= slot) throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: label "${ins.ref}" is past the last instruction`);
-    const delta = target - (slotOf[i]! + 1);
-    const cls = classOf(ins.op);
-    const jop = jumpOpOf(ins.op);
-    // A function address (lddw with BPF_PSEUDO_FUNC) is relative like a call.
-    if (ins.op === OP_LDDW && ins.src === PseudoLd.FUNC) return { ...ins, imm: delta, imm64: BigInt(delta >>> 0) };
-    const inImm = (cls === Class.JMP32 && jop === JumpOp.JA) || jop === JumpOp.CALL;
-    if (inImm) return { ...ins, imm: delta };
-    if (delta < -32768 || delta > 32767) {
-      throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: jump to "${ins.ref}" spans ${delta} slots, beyond the 16-bit offset (use JaLong or split the program)`);
-    }
-    return { ...ins, off: delta };
-  });
-  return { instructions: resolved, bytes: encode(resolved), relocations, labels };
+    resolved[i] = ins.ref === undefined ? ins : resolveRef(ins, i, labels, slotOf[i]!, slot);
+  }
+  // Every field was validated above and offsets are range-checked: encode without a second pass.
+  return { instructions: resolved, bytes: encodeValid(resolved, slot), relocations, labels };
+}
+
+function resolveRef(ins: Instruction, i: number, labels: ReadonlyMap<string, number>, at: number, end: number): Instruction {
+  const target = labels.get(ins.ref!);
+  if (target === undefined) throw new KmlibError(ErrorCode.UnknownLabel, `${describe(i, ins)}: unknown label "${ins.ref}"`);
+  if (target >= end) throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: label "${ins.ref}" is past the last instruction`);
+  const delta = target - (at + 1);
+  const cls = classOf(ins.op);
+  const jop = jumpOpOf(ins.op);
+  // A function address (lddw with BPF_PSEUDO_FUNC) is relative like a call.
+  if (ins.op === OP_LDDW && ins.src === PseudoLd.FUNC) return { ...ins, imm: delta, imm64: BigInt(delta >>> 0) };
+  const inImm = (cls === Class.JMP32 && jop === JumpOp.JA) || jop === JumpOp.CALL;
+  if (inImm) return { ...ins, imm: delta };
+  if (delta < -32768 || delta > 32767) {
+    throw new KmlibError(ErrorCode.JumpOutOfRange, `${describe(i, ins)}: jump to "${ins.ref}" spans ${delta} slots, beyond the 16-bit offset (use JaLong or split the program)`);
+  }
+  return { ...ins, off: delta };
 }

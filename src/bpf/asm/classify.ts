@@ -9,8 +9,15 @@
  * `may_goto` (JMP|JCOND, kernel 6.9).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
-import { type Instruction, slots } from "./instruction.ts";
-import { AluOp, AtomicOp, Class, JumpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, Source, classOf, sizeOf, type Size } from "./opcode.ts";
+import * as instruction from "./instruction.ts";
+import type { Instruction } from "./instruction.ts";
+import * as opcode from "./opcode.ts";
+import type { Size } from "./opcode.ts";
+
+// Local copies of imported bindings (under tsx each read of an import is a getter call, and
+// the assembler classifies every instruction).
+const { slots } = instruction;
+const { AluOp, AtomicOp, Class, JumpOp, Mode, OP_LDDW, PseudoCall, PseudoLd, Source, classOf, sizeOf } = opcode;
 
 export type AluName = "add" | "sub" | "mul" | "div" | "or" | "and" | "lsh" | "rsh" | "mod" | "xor" | "arsh";
 export type CondName = "jeq" | "jgt" | "jge" | "jset" | "jne" | "jsgt" | "jsge" | "jlt" | "jle" | "jslt" | "jsle";
@@ -63,14 +70,16 @@ const LDDW_PSEUDO_MAX = 6;
 
 const hex = (v: number) => `0x${v.toString(16)}`;
 
+const bad = (op: number, reason: string): Classified => ({ kind: "invalid", reason: `${reason} (opcode ${hex(op)})` });
+
 /**
  * Classify an instruction, or say why its encoding is invalid. Register numbers above 10,
  * unknown opcodes, non-zero reserved fields and bad widths are all "invalid".
  */
 export function classify(ins: Instruction): Classified {
-  const bad = (reason: string): Classified => ({ kind: "invalid", reason: `${reason} (opcode ${hex(ins.op)})` });
-  const { op, dst, src, off, imm } = ins;
-  if (dst > 10) return bad(`dst register r${dst} does not exist`);
+  // `bad` is module-level (no closure per call: the assembler classifies every instruction).
+  const op = ins.op, dst = ins.dst, src = ins.src, off = ins.off, imm = ins.imm;
+  if (dst > 10) return bad(op, `dst register r${dst} does not exist`);
   const cls = classOf(op);
   switch (cls) {
     case Class.ALU:
@@ -79,27 +88,27 @@ export function classify(ins: Instruction): Classified {
       const code = op & 0xf0;
       const operand: Operand = (op & Source.X) === Source.X ? "reg" : "imm";
       if (code === AluOp.END) {
-        if (src !== 0 || off !== 0) return bad("byte swap with non-zero src or offset");
-        if (imm !== 16 && imm !== 32 && imm !== 64) return bad(`byte swap width ${imm} (must be 16, 32 or 64)`);
-        if (wide && operand === "reg") return bad("ALU64 byte swap must use source bit 0 (bswap)");
+        if (src !== 0 || off !== 0) return bad(op, "byte swap with non-zero src or offset");
+        if (imm !== 16 && imm !== 32 && imm !== 64) return bad(op, `byte swap width ${imm} (must be 16, 32 or 64)`);
+        if (wide && operand === "reg") return bad(op, "ALU64 byte swap must use source bit 0 (bswap)");
         return { kind: "end", order: wide ? "swap" : operand === "reg" ? "be" : "le", bits: imm };
       }
       if (code === AluOp.NEG) {
-        if (operand !== "imm" || src !== 0 || off !== 0 || imm !== 0) return bad("neg uses reserved fields");
+        if (operand !== "imm" || src !== 0 || off !== 0 || imm !== 0) return bad(op, "neg uses reserved fields");
         return { kind: "neg", wide };
       }
-      if (operand === "imm" && src !== 0) return bad(`src register r${src} with an immediate operand`);
-      if (operand === "reg" && imm !== 0) return bad(`immediate ${imm} with a register operand`);
-      if (operand === "reg" && src > 10) return bad(`src register r${src} does not exist`);
+      if (operand === "imm" && src !== 0) return bad(op, `src register r${src} with an immediate operand`);
+      if (operand === "reg" && imm !== 0) return bad(op, `immediate ${imm} with a register operand`);
+      if (operand === "reg" && src > 10) return bad(op, `src register r${src} does not exist`);
       if (code === AluOp.MOV) {
         if (off === 0) return { kind: "mov", wide, operand };
         if (operand === "reg" && (off === 8 || off === 16 || (wide && off === 32))) return { kind: "movsx", wide, bits: off };
-        return bad(`mov with offset ${off}`);
+        return bad(op, `mov with offset ${off}`);
       }
       const name = aluNames.get(code);
-      if (name === undefined) return bad("unknown ALU operation");
+      if (name === undefined) return bad(op, "unknown ALU operation");
       if ((code === AluOp.DIV || code === AluOp.MOD) && off === 1) return { kind: "alu", wide, op: name, operand, signed: true };
-      if (off !== 0) return bad(`${name} with offset ${off}`);
+      if (off !== 0) return bad(op, `${name} with offset ${off}`);
       return { kind: "alu", wide, op: name, operand, signed: false };
     }
     case Class.JMP:
@@ -108,84 +117,84 @@ export function classify(ins: Instruction): Classified {
       const code = op & 0xf0;
       const operand: Operand = (op & Source.X) === Source.X ? "reg" : "imm";
       if (code === JumpOp.JA) {
-        if (operand !== "imm" || src !== 0 || dst !== 0) return bad("goto uses reserved fields");
-        if (wide) return imm === 0 ? { kind: "ja" } : bad("goto with a non-zero immediate");
-        return off === 0 ? { kind: "gotol" } : bad("gotol with a non-zero offset");
+        if (operand !== "imm" || src !== 0 || dst !== 0) return bad(op, "goto uses reserved fields");
+        if (wide) return imm === 0 ? { kind: "ja" } : bad(op, "goto with a non-zero immediate");
+        return off === 0 ? { kind: "gotol" } : bad(op, "gotol with a non-zero offset");
       }
       if (code === JumpOp.CALL) {
-        if (!wide) return bad("call in the JMP32 class");
-        if (operand !== "imm" || dst !== 0) return bad("call uses reserved fields");
+        if (!wide) return bad(op, "call in the JMP32 class");
+        if (operand !== "imm" || dst !== 0) return bad(op, "call uses reserved fields");
         const target = src === PseudoCall.HELPER ? "helper" : src === PseudoCall.CALL ? "local" : src === PseudoCall.KFUNC ? "kfunc" : undefined;
-        if (target === undefined) return bad(`call with unknown pseudo source ${src}`);
+        if (target === undefined) return bad(op, `call with unknown pseudo source ${src}`);
         // The kernel lets a kfunc call carry the fd_array index of its module's BTF in `off`.
-        if (off !== 0 && target !== "kfunc") return bad("call with a non-zero offset");
+        if (off !== 0 && target !== "kfunc") return bad(op, "call with a non-zero offset");
         return { kind: "call", target };
       }
       if (code === JumpOp.JCOND) {
-        if (!wide) return bad("may_goto in the JMP32 class");
-        if (operand !== "imm" || dst !== 0 || src !== 0 || imm !== 0) return bad("may_goto uses reserved fields");
+        if (!wide) return bad(op, "may_goto in the JMP32 class");
+        if (operand !== "imm" || dst !== 0 || src !== 0 || imm !== 0) return bad(op, "may_goto uses reserved fields");
         return { kind: "may_goto" };
       }
       if (code === JumpOp.EXIT) {
-        if (!wide) return bad("exit in the JMP32 class");
-        if (operand !== "imm" || dst !== 0 || src !== 0 || off !== 0 || imm !== 0) return bad("exit uses reserved fields");
+        if (!wide) return bad(op, "exit in the JMP32 class");
+        if (operand !== "imm" || dst !== 0 || src !== 0 || off !== 0 || imm !== 0) return bad(op, "exit uses reserved fields");
         return { kind: "exit" };
       }
       const name = condNames.get(code);
-      if (name === undefined) return bad("unknown jump operation");
-      if (operand === "imm" && src !== 0) return bad(`src register r${src} with an immediate operand`);
-      if (operand === "reg" && imm !== 0) return bad(`immediate ${imm} with a register operand`);
-      if (operand === "reg" && src > 10) return bad(`src register r${src} does not exist`);
+      if (name === undefined) return bad(op, "unknown jump operation");
+      if (operand === "imm" && src !== 0) return bad(op, `src register r${src} with an immediate operand`);
+      if (operand === "reg" && imm !== 0) return bad(op, `immediate ${imm} with a register operand`);
+      if (operand === "reg" && src > 10) return bad(op, `src register r${src} does not exist`);
       return { kind: "jcond", wide, op: name, operand };
     }
     case Class.LD: {
       const mode = op & 0xe0;
       if (op === OP_LDDW) {
-        if (off !== 0) return bad("lddw with a non-zero offset");
-        if (src > LDDW_PSEUDO_MAX) return bad(`lddw with unknown pseudo source ${src}`);
+        if (off !== 0) return bad(op, "lddw with a non-zero offset");
+        if (src > LDDW_PSEUDO_MAX) return bad(op, `lddw with unknown pseudo source ${src}`);
         // The verifier refuses a second immediate where the pseudo source has no use for it.
         const next = BigInt.asIntN(64, ins.imm64 ?? BigInt(imm)) >> 32n;
         if (next !== 0n && (src === PseudoLd.MAP_FD || src === PseudoLd.BTF_ID || src === PseudoLd.MAP_IDX)) {
-          return bad(`lddw with pseudo source ${src} and a non-zero second immediate`);
+          return bad(op, `lddw with pseudo source ${src} and a non-zero second immediate`);
         }
         return { kind: "lddw", pseudo: src };
       }
       const size = sizeOf(op);
       if ((mode === Mode.ABS || mode === Mode.IND) && size !== "DW") {
-        if (dst !== 0 || off !== 0) return bad("legacy packet load uses reserved fields");
-        if (mode === Mode.ABS) return src === 0 ? { kind: "ldabs", size } : bad("ld_abs with a non-zero src");
-        return src <= 10 ? { kind: "ldind", size } : bad(`src register r${src} does not exist`);
+        if (dst !== 0 || off !== 0) return bad(op, "legacy packet load uses reserved fields");
+        if (mode === Mode.ABS) return src === 0 ? { kind: "ldabs", size } : bad(op, "ld_abs with a non-zero src");
+        return src <= 10 ? { kind: "ldind", size } : bad(op, `src register r${src} does not exist`);
       }
-      return bad("unknown LD instruction");
+      return bad(op, "unknown LD instruction");
     }
     case Class.LDX: {
       const mode = op & 0xe0;
       const size = sizeOf(op);
-      if (mode !== Mode.MEM && !(mode === Mode.MEMSX && size !== "DW")) return bad("unknown LDX mode");
-      if (imm !== 0) return bad("load with a non-zero immediate");
-      if (src > 10) return bad(`src register r${src} does not exist`);
+      if (mode !== Mode.MEM && !(mode === Mode.MEMSX && size !== "DW")) return bad(op, "unknown LDX mode");
+      if (imm !== 0) return bad(op, "load with a non-zero immediate");
+      if (src > 10) return bad(op, `src register r${src} does not exist`);
       return { kind: "ldx", size, signed: mode === Mode.MEMSX };
     }
     case Class.ST: {
-      if ((op & 0xe0) !== Mode.MEM) return bad("unknown ST mode");
-      if (src !== 0) return bad("store of an immediate with a non-zero src");
+      if ((op & 0xe0) !== Mode.MEM) return bad(op, "unknown ST mode");
+      if (src !== 0) return bad(op, "store of an immediate with a non-zero src");
       return { kind: "st", size: sizeOf(op) };
     }
     case Class.STX: {
       const mode = op & 0xe0;
       const size = sizeOf(op);
-      if (src > 10) return bad(`src register r${src} does not exist`);
-      if (mode === Mode.MEM) return imm === 0 ? { kind: "stx", size } : bad("store with a non-zero immediate");
-      if (mode !== Mode.ATOMIC) return bad("unknown STX mode");
+      if (src > 10) return bad(op, `src register r${src} does not exist`);
+      if (mode === Mode.MEM) return imm === 0 ? { kind: "stx", size } : bad(op, "store with a non-zero immediate");
+      if (mode !== Mode.ATOMIC) return bad(op, "unknown STX mode");
       if (imm === AtomicOp.LOAD_ACQ) return { kind: "load_acquire", size };
       if (imm === AtomicOp.STORE_REL) return { kind: "store_release", size };
-      if (size !== "W" && size !== "DW") return bad(`atomic operation ${hex(imm)} of size ${size} (only load-acquire and store-release)`);
+      if (size !== "W" && size !== "DW") return bad(op, `atomic operation ${hex(imm)} of size ${size} (only load-acquire and store-release)`);
       const a = atomicNames.get(imm);
-      if (a === undefined) return bad(`unknown atomic operation ${hex(imm)}`);
+      if (a === undefined) return bad(op, `unknown atomic operation ${hex(imm)}`);
       return { kind: "atomic", size, op: a[0], fetch: a[1] };
     }
   }
-  return bad("unknown class");
+  return bad(op, "unknown class");
 }
 
 /** Why the encoding of `ins` is invalid, or undefined when it is valid. */

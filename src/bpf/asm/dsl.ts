@@ -30,9 +30,12 @@ export interface AluBuilder {
   reg(dst: Register, src: Register): Instruction;
 }
 function alu(cls: number, op: number, off = 0): AluBuilder {
+  // Opcodes computed once per builder: builders run once per generated instruction.
+  const k = cls | op | Source.K;
+  const x = cls | op | Source.X;
   return {
-    imm: (dst, imm) => insn(cls | op | Source.K, dst, 0, off, imm),
-    reg: (dst, src) => insn(cls | op | Source.X, dst, src, off, 0),
+    imm: (dst, imm) => insn(k, dst, 0, off, imm),
+    reg: (dst, src) => insn(x, dst, src, off, 0),
   };
 }
 const A64 = Class.ALU64, A32 = Class.ALU;
@@ -72,12 +75,15 @@ export interface JumpBuilder {
   reg(dst: Register, src: Register, target: string): Instruction;
 }
 function jmp(cls: number, op: number): JumpBuilder {
+  const k = cls | op | Source.K;
+  const x = cls | op | Source.X;
   return {
-    imm: (dst, imm, target) => ({ ...insn(cls | op | Source.K, dst, 0, 0, imm), ref: target }),
-    reg: (dst, src, target) => ({ ...insn(cls | op | Source.X, dst, src, 0, 0), ref: target }),
+    imm: (dst, imm, target) => ({ op: k, dst, src: 0, off: 0, imm, ref: target }),
+    reg: (dst, src, target) => ({ op: x, dst, src, off: 0, imm: 0, ref: target }),
   };
 }
 const J64 = Class.JMP, J32 = Class.JMP32;
+const OP_JA = J64 | JumpOp.JA, OP_GOTOL = J32 | JumpOp.JA, OP_CALL = J64 | JumpOp.CALL, OP_EXIT = J64 | JumpOp.EXIT;
 export const JEq = jmp(J64, JumpOp.JEQ), JEq32 = jmp(J32, JumpOp.JEQ);
 export const JNE = jmp(J64, JumpOp.JNE), JNE32 = jmp(J32, JumpOp.JNE);
 export const JGT = jmp(J64, JumpOp.JGT), JGT32 = jmp(J32, JumpOp.JGT);
@@ -90,38 +96,40 @@ export const JSLT = jmp(J64, JumpOp.JSLT), JSLT32 = jmp(J32, JumpOp.JSLT);
 export const JSLE = jmp(J64, JumpOp.JSLE), JSLE32 = jmp(J32, JumpOp.JSLE);
 export const JSet = jmp(J64, JumpOp.JSET), JSet32 = jmp(J32, JumpOp.JSET);
 /** goto label (16-bit offset). */
-export const Ja = (target: string): Instruction => ({ ...insn(J64 | JumpOp.JA, 0, 0, 0, 0), ref: target });
+export const Ja = (target: string): Instruction => ({ op: OP_JA, dst: 0, src: 0, off: 0, imm: 0, ref: target });
 /** may_goto label: jump once the kernel's hidden loop budget is spent (kernel 6.9). */
 export const MayGoto = (target: string): Instruction => ({ ...insn(J64 | JumpOp.JCOND, 0, 0, 0, 0), ref: target });
 /** gotol label (32-bit offset in imm, cpu v4). */
-export const JaLong = (target: string): Instruction => ({ ...insn(J32 | JumpOp.JA, 0, 0, 0, 0), ref: target });
+export const JaLong = (target: string): Instruction => ({ op: OP_GOTOL, dst: 0, src: 0, off: 0, imm: 0, ref: target });
 
 /** Call a kernel helper by number (see `Helper`). */
 export const Call = (helper: number): Instruction => insn(J64 | JumpOp.CALL, 0, PseudoCall.HELPER, 0, helper);
 /** bpf-to-bpf call of the subprogram starting at `target`. */
-export const CallLocal = (target: string): Instruction => ({ ...insn(J64 | JumpOp.CALL, 0, PseudoCall.CALL, 0, 0), ref: target });
+export const CallLocal = (target: string): Instruction => ({ op: OP_CALL, dst: 0, src: PseudoCall.CALL, off: 0, imm: 0, ref: target });
 /**
  * Call a kernel function by BTF id; a kfunc of a module names its BTF by `btfFdIndex`, the
  * index of that BTF's fd in the fd_array given at load time (0: vmlinux).
  */
 export const CallKfunc = (btfId: number, btfFdIndex = 0): Instruction => insn(J64 | JumpOp.CALL, 0, PseudoCall.KFUNC, btfFdIndex, btfId);
-export const Exit = (): Instruction => insn(J64 | JumpOp.EXIT, 0, 0, 0, 0);
+export const Exit = (): Instruction => insn(OP_EXIT, 0, 0, 0, 0);
 /** r0 = value; exit */
 export const Return = (value?: number): Instruction[] => (value === undefined ? [Exit()] : [Mov.imm(0, value), Exit()]);
 
 type SizeName = keyof typeof Size;
+const SIZE = Size;
+const LDX_MEM = Class.LDX | Mode.MEM, LDX_MEMSX = Class.LDX | Mode.MEMSX, STX_MEM = Class.STX | Mode.MEM, ST_MEM = Class.ST | Mode.MEM;
 /** dst = *(size *)(src + off) */
 export const LoadMem = (size: SizeName, dst: Register, src: Register, off: number): Instruction =>
-  insn(Class.LDX | Mode.MEM | Size[size], dst, src, off, 0);
+  insn(LDX_MEM | SIZE[size], dst, src, off, 0);
 /** dst = *(signed size *)(src + off), sign-extended (cpu v4; not DW). */
 export const LoadMemSX = (size: "W" | "H" | "B", dst: Register, src: Register, off: number): Instruction =>
-  insn(Class.LDX | Mode.MEMSX | Size[size], dst, src, off, 0);
+  insn(LDX_MEMSX | SIZE[size], dst, src, off, 0);
 /** *(size *)(dst + off) = src */
 export const StoreMem = (size: SizeName, dst: Register, off: number, src: Register): Instruction =>
-  insn(Class.STX | Mode.MEM | Size[size], dst, src, off, 0);
+  insn(STX_MEM | SIZE[size], dst, src, off, 0);
 /** *(size *)(dst + off) = imm */
 export const StoreImm = (size: SizeName, dst: Register, off: number, imm: number): Instruction =>
-  insn(Class.ST | Mode.MEM | Size[size], dst, 0, off, imm);
+  insn(ST_MEM | SIZE[size], dst, 0, off, imm);
 /** Legacy packet loads (socket filters): r0 = ntoh(*(size *)(skb->data + imm)). */
 export const LoadAbs = (size: "W" | "H" | "B", imm: number): Instruction => insn(Class.LD | Mode.ABS | Size[size], 0, 0, 0, imm);
 export const LoadInd = (size: "W" | "H" | "B", src: Register, imm: number): Instruction =>

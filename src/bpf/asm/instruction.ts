@@ -6,8 +6,15 @@
  * assembler) and `mapRef` (the map an `lddw` loads, bound to a fd at load time).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
-import { Class, Mode, OP_LDDW, classOf, isAluClass, isJumpClass, JumpOp, jumpOpOf, opcodeName } from "./opcode.ts";
-import { isRegister, type Register } from "./register.ts";
+import { Class, Mode, classOf, isAluClass, isJumpClass, JumpOp, jumpOpOf, opcodeName } from "./opcode.ts";
+import * as opcode from "./opcode.ts";
+import * as register from "./register.ts";
+import type { Register } from "./register.ts";
+
+// Local copies of what validate() and encode read per instruction (under tsx each read of an
+// import is a getter call).
+const { OP_LDDW } = opcode;
+const { isRegister } = register;
 
 export interface Instruction {
   /** The opcode byte. */
@@ -59,12 +66,19 @@ export function validate(ins: Instruction, index?: number): void {
 /** Encode instructions to their wire form. Unresolved `ref`s must be resolved first. */
 export function encode(insns: readonly Instruction[]): Uint8Array {
   let n = 0;
-  for (const ins of insns) n += slots(ins);
-  const out = new Uint8Array(n * 8);
-  const dv = new DataView(out.buffer);
-  let p = 0;
   insns.forEach((ins, i) => {
     validate(ins, i);
+    n += slots(ins);
+  });
+  return encodeValid(insns, n);
+}
+
+/** `encode` for instructions already validated (the assembler's): `nSlots` is their total slots. */
+export function encodeValid(insns: readonly Instruction[], nSlots: number): Uint8Array {
+  const out = new Uint8Array(nSlots * 8);
+  const dv = new DataView(out.buffer);
+  let p = 0;
+  for (const ins of insns) {
     out[p] = ins.op;
     out[p + 1] = (ins.src << 4) | ins.dst;
     dv.setInt16(p + 2, ins.off, true);
@@ -77,7 +91,7 @@ export function encode(insns: readonly Instruction[]): Uint8Array {
       dv.setInt32(p + 4, ins.imm, true);
       p += 8;
     }
-  });
+  }
   return out;
 }
 

@@ -206,7 +206,12 @@ export default async function run(): Promise<BenchEntry[]> {
     out.push(entry(`${m.name}: ns/inference over empty`, k, "ns", "clang -O2 -target bpf", c, notes));
     out.push(entry(`${m.name}: ns/inference over empty, vs clang -mcpu=v3`, k, "ns", "clang -O2 -target bpf -mcpu=v3", median(ns.clang3), { clang: anchorV3.note }));
     out.push(entry(`${m.name}: verifier-processed insns`, kml.verified, "insns", "clang -O2 -target bpf", cl?.verified ?? Number.NaN, { kmlibInsns: compiled.programs[0]!.insns }));
-    out.push(entry(`${m.name}: BPF_PROG_LOAD ms`, kml.loadMs, "ms", "clang -O2 -target bpf", cl?.loadMs ?? Number.NaN, { kmlibGenerateAndAssembleMs: genMs.ms, clangCompileMs: cl?.compileMs, ...(m.name === "forest 100x8" ? { targetMs: 1000, meetsTarget: kml.loadMs < 1000 } : {}) }));
+    out.push(entry(`${m.name}: BPF_PROG_LOAD ms`, kml.loadMs, "ms", "clang -O2 -target bpf", cl?.loadMs ?? Number.NaN, { kmlibGenerateAndAssembleMs: genMs.ms, clangCompileMs: cl?.compileMs }));
+    // From the model to a loaded program: kmlib generates and assembles, clang compiles the C.
+    const total = genMs.ms + kml.loadMs;
+    out.push(entry(`${m.name}: generate + assemble + BPF_PROG_LOAD ms`, total, "ms", "clang compile + BPF_PROG_LOAD", cl ? cl.compileMs + cl.loadMs : Number.NaN, {
+      generateAndAssembleMs: genMs.ms, loadMs: kml.loadMs, ...(m.name === "forest 100x8" ? { targetMs: 1000, meetsTarget: total < 1000 } : {}),
+    }));
     if (table) out.push(entry(`${m.name}: table strategy ns/inference over empty`, median(ns.table), "ns", "kmlib inline", k, { verified: table.l.verified }));
     kml.prog.close();
     empty.prog.close();

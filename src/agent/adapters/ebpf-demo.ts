@@ -10,7 +10,7 @@
  */
 import { RingBufReader } from "../../bpf/index.ts";
 import { ErrorCode, KmlibError } from "../../errors.ts";
-import { effectiveMode, monotonicNs } from "../../proxy/control.ts";
+import { monotonicNs } from "../../proxy/control.ts";
 import type { EfficiencyCounters } from "../../proxy/efficiency.ts";
 import type { FeedbackRecord } from "../../proxy/feedback.ts";
 import { CONFIDENCE_BOUNDS, DECISION_BOUNDS, FEEDBACK_RECORD_SIZE, NO_MODEL } from "../../proxy/kernel/feedback-program.ts";
@@ -18,6 +18,7 @@ import { Lifecycle } from "../../proxy/lifecycle.ts";
 import { type Mode, SOURCES, modeFromCode } from "../../proxy/mode.ts";
 import { type Recommendation, type RecommendationSchema, encodeRecommendation, validateRecommendation, validateSchema } from "../../proxy/recommendation.ts";
 import type { DatasetPortion, SubsystemAdapter, SystemState } from "../adapter.ts";
+import { controlSystemState, proxySettings } from "../proxy-state.ts";
 import { FeedbackDataPath } from "../kernel/feedback-data-path.ts";
 import { KernelProxy } from "../kernel/kernel-proxy.ts";
 
@@ -52,13 +53,7 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
   }
 
   #configure(options: Readonly<Record<string, unknown>>): void {
-    const num = (k: string, d: number) => (typeof options[k] === "number" ? (options[k] as number) : d);
-    this.#kernel.proxy.writeControl({
-      heartbeatTimeoutNs: BigInt(Math.round(num("heartbeatTimeoutMs", 1000) * 1e6)),
-      confidenceThreshold: num("confidenceThreshold", 0.8),
-      budgetLimit: num("budgetLimit", 500),
-      budgetWindow: num("budgetWindow", 1000),
-    });
+    this.#kernel.proxy.writeControl(proxySettings(options));
   }
 
   async init(options: Readonly<Record<string, unknown>>): Promise<void> {
@@ -98,18 +93,7 @@ export class EbpfDemoAdapter implements SubsystemAdapter {
   }
 
   async systemState(): Promise<SystemState> {
-    const c = this.#kernel.proxy.readControl();
-    const now = monotonicNs();
-    const eff = effectiveMode(c, now);
-    return {
-      lifecycle: this.lifecycle.state,
-      requestedMode: c.mode,
-      effectiveMode: eff.mode,
-      fallback: eff.fallback,
-      modelVersion: c.modelVersion,
-      heartbeatAgeNs: c.heartbeatNs === 0n ? 0n : BigInt.asUintN(64, now - c.heartbeatNs),
-      control: c,
-    };
+    return controlSystemState(this.lifecycle.state, this.#kernel.proxy.readControl(), monotonicNs());
   }
   async setMode(mode: Mode): Promise<void> {
     this.#kernel.proxy.setMode(mode);

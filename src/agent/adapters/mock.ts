@@ -18,6 +18,7 @@ import { Lifecycle } from "../../proxy/lifecycle.ts";
 import { MODES, type Mode, SOURCES, type Source } from "../../proxy/mode.ts";
 import { type Recommendation, type RecommendationSchema, encodeRecommendation, validateSchema } from "../../proxy/recommendation.ts";
 import type { DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../adapter.ts";
+import { controlSystemState, proxySettings } from "../proxy-state.ts";
 
 export interface MockOptions {
   /** Clock of the simulated kernel side (ns); default CLOCK_MONOTONIC. */
@@ -87,11 +88,9 @@ export class MockAdapter implements SubsystemAdapter {
   }
 
   #configure(options: Readonly<Record<string, unknown>>): void {
-    const num = (k: string, d: number) => (typeof options[k] === "number" ? (options[k] as number) : d);
-    const timeoutMs = num("heartbeatTimeoutMs", 1000);
-    const limit = num("budgetLimit", 500), window = num("budgetWindow", 1000);
-    this.#write({ heartbeatTimeoutNs: BigInt(Math.round(timeoutMs * 1e6)), confidenceThreshold: num("confidenceThreshold", 0.8), budgetLimit: limit, budgetWindow: window });
-    this.#budget = new CollaborationBudget(limit, window);
+    const s = proxySettings(options);
+    this.#write(s);
+    this.#budget = new CollaborationBudget(s.budgetLimit, s.budgetWindow);
   }
 
   async init(options: Readonly<Record<string, unknown>>): Promise<void> {
@@ -114,18 +113,7 @@ export class MockAdapter implements SubsystemAdapter {
   }
 
   async systemState(): Promise<SystemState> {
-    const c = this.control;
-    const now = this.#now();
-    const eff = effectiveMode(c, now);
-    return {
-      lifecycle: this.lifecycle.state,
-      requestedMode: c.mode,
-      effectiveMode: eff.mode,
-      fallback: eff.fallback,
-      modelVersion: c.modelVersion,
-      heartbeatAgeNs: c.heartbeatNs === 0n ? 0n : BigInt.asUintN(64, now - c.heartbeatNs),
-      control: c,
-    };
+    return controlSystemState(this.lifecycle.state, this.control, this.#now());
   }
   async setMode(mode: Mode): Promise<void> {
     this.#notShutDown("set the mode");

@@ -17,6 +17,7 @@ import { attachXdp, attachTcx, pinPath, unpin, type Link, type LinkTarget } from
 import { mkdirSync } from "node:fs";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import type { DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../../../agent/adapter.ts";
+import { heartbeatAgeNs } from "../../../agent/proxy-state.ts";
 import type { Control as ProxyControl, Fallback } from "../../../proxy/control.ts";
 import { DatasetTracker } from "../../../proxy/dataset.ts";
 import type { Counter, EfficiencyCounters } from "../../../proxy/efficiency.ts";
@@ -295,7 +296,7 @@ export class NetguardAdapter implements SubsystemAdapter {
       effectiveMode: stale ? "emergency" : requested,
       fallback,
       modelVersion: this.#modelVersion,
-      heartbeatAgeNs: c.heartbeatNs === 0n ? 0n : BigInt.asUintN(64, now - c.heartbeatNs),
+      heartbeatAgeNs: heartbeatAgeNs(c.heartbeatNs, now),
       control: this.#proxyControl(c),
     };
   }

@@ -11,6 +11,7 @@ import { Store } from "../../src/agent/store/index.ts";
 import { unpin, XdpAction } from "../../src/bpf/index.ts";
 import { monotonicNs } from "../../src/proxy/control.ts";
 import { sinceSnapshot } from "../../src/proxy/efficiency.ts";
+import { assertAnswers, awaitFallback } from "../helpers/fallback.ts";
 import { requires } from "../helpers/kernel.ts";
 
 const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
@@ -60,25 +61,12 @@ describe("kmlib agent on the real kernel", () => {
       using dp = FeedbackDataPath.load(kp, { name: "kmlib_hb", ringBytes: 1 << 16 });
       const { prog } = dp;
       dp.writeRecommendation(1n, XdpAction.DROP, 65536n);
-      const until = Date.now() + timeoutMs * 2;
-      while (Date.now() < until) {
-        assert.equal(prog.testRun({ data: PACKET }).retval, XdpAction.DROP, "recommendation: the model decides while the agent heartbeats");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await assertAnswers(prog, XdpAction.DROP, timeoutMs * 2, "recommendation: the model decides while the agent heartbeats");
       const killedAt = monotonicNs();
       agent.child.kill("SIGKILL");
       await once(agent.child, "exit");
       const deadline = kp.readControl().heartbeatNs + BigInt(timeoutMs) * 1_000_000n;
-      let lastModelAt = 0n, firstDefaultAt = 0n;
-      while (firstDefaultAt === 0n) {
-        const start = monotonicNs();
-        const r = prog.testRun({ data: PACKET });
-        const end = monotonicNs();
-        if (r.retval === XdpAction.PASS) firstDefaultAt = end;
-        else lastModelAt = start;
-        assert.ok(end - killedAt < BigInt(timeoutMs) * 3_000_000n, "no fallback long after the kill");
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      const { lastModelAt, firstDefaultAt } = await awaitFallback(prog, XdpAction.PASS, killedAt, timeoutMs);
       t.diagnostic(`kmlib agent SIGKILLed: kernel side in emergency after ${(Number(firstDefaultAt - killedAt) / 1e6).toFixed(1)} ms (timeout ${timeoutMs} ms)`);
       assert.ok(firstDefaultAt > deadline && lastModelAt <= deadline, "switch exactly at last heartbeat + timeout");
       assert.ok(Number(firstDefaultAt - killedAt) / 1e6 <= timeoutMs + 150);

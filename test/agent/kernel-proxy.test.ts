@@ -8,6 +8,7 @@ import { effectiveMode, monotonicNs } from "../../src/proxy/control.ts";
 import { DEMO_DEFAULT_DECISION, DEMO_MODEL_DECISION, demoProxyProgram } from "../../src/proxy/kernel/demo-program.ts";
 import { sinceSnapshot } from "../../src/proxy/efficiency.ts";
 import { MODES } from "../../src/proxy/mode.ts";
+import { assertAnswers, awaitFallback } from "../helpers/fallback.ts";
 import { requires } from "../helpers/kernel.ts";
 import { FeedbackDataPath } from "../../src/agent/kernel/feedback-data-path.ts";
 
@@ -113,26 +114,13 @@ describe("kernel-side eBPF proxy", () => {
       assert.ok(kp.reattached, "the test attaches to the agent's pinned maps");
       using prog = load(kp);
       // While the agent heartbeats: recommendation, the model decides, for longer than the timeout.
-      const until = Date.now() + timeoutMs * 2;
-      while (Date.now() < until) {
-        assert.equal(prog.testRun({ data: PACKET }).retval, DEMO_MODEL_DECISION, "model decides while the agent is alive");
-        await new Promise((r) => setTimeout(r, 20));
-      }
+      await assertAnswers(prog, DEMO_MODEL_DECISION, timeoutMs * 2, "model decides while the agent is alive");
       const killedAt = monotonicNs();
       child.kill("SIGKILL");
       await once(child, "exit");
       // The agent is gone: its last heartbeat is final, and the kernel must switch exactly at hb + timeout.
       const deadline = kp.readControl().heartbeatNs + BigInt(timeoutMs) * 1_000_000n;
-      let lastModelAt = 0n, firstDefaultAt = 0n;
-      while (firstDefaultAt === 0n) {
-        const start = monotonicNs();
-        const r = prog.testRun({ data: PACKET });
-        const end = monotonicNs();
-        if (r.retval === DEMO_DEFAULT_DECISION) firstDefaultAt = end;
-        else lastModelAt = start;
-        assert.ok(end - killedAt < BigInt(timeoutMs) * 3_000_000n, "no fallback long after the kill");
-        await new Promise((r) => setTimeout(r, 2));
-      }
+      const { lastModelAt, firstDefaultAt } = await awaitFallback(prog, DEMO_DEFAULT_DECISION, killedAt, timeoutMs);
       const fellBackMs = Number(firstDefaultAt - killedAt) / 1e6;
       t.diagnostic(`fell back to emergency ${fellBackMs.toFixed(1)} ms after SIGKILL (timeout ${timeoutMs} ms, heartbeat every ${heartbeatMs} ms)`);
       assert.ok(firstDefaultAt > deadline, "not before the heartbeat timed out");

@@ -58,16 +58,31 @@ export function missing(...caps: Capability[]): string | undefined {
   return undefined;
 }
 
+function failInCi(why: string): void {
+  if (process.env.CI === "true") throw new Error(`required capability absent in CI (a skip here is a failure): ${why}`);
+}
+
 /**
  * Call first in a kernel test. Returns true when the test may go on. Otherwise it skips the
  * test with the reason, or fails it under CI=true.
  */
 export function requires(t: TestContext, ...caps: Capability[]): boolean {
-  const why = missing(...caps);
+  return proceeds(t, missing(...caps));
+}
+
+/** `requires` for a reason found by other means (e.g. a command's own check of its tools). */
+export function proceeds(t: TestContext, why: string | undefined): boolean {
   if (!why) return true;
-  if (process.env.CI === "true") throw new Error(`required capability absent in CI (a skip here is a failure): ${why}`);
+  failInCi(why);
   t.skip(why);
   return false;
+}
+
+/** For a whole suite's `skip` option: why the capabilities are missing, or undefined; throws under CI=true. */
+export function suiteSkip(...caps: Capability[]): string | undefined {
+  const why = missing(...caps);
+  if (why) failInCi(why);
+  return why;
 }
 
 /** Kernel version as [major, minor]. */

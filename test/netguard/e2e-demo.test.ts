@@ -12,7 +12,7 @@ import assert from "node:assert/strict";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { requires } from "../helpers/kernel.ts";
+import { proceeds, requires } from "../helpers/kernel.ts";
 import { runNetguardDemo } from "../../src/subsystems/netguard/e2e/pipeline.ts";
 import { netguardDemoMissing } from "../../src/cli/commands/netguard.ts";
 import { labStatus } from "../../src/subsystems/netguard/lab/index.ts";
@@ -20,13 +20,7 @@ import { labStatus } from "../../src/subsystems/netguard/lab/index.ts";
 const quiet = { phase: <T>(_n: string, fn: () => T | Promise<T>) => Promise.resolve(fn()), info: () => {} };
 
 test("netguard end to end: promotion on measured efficiency, attacks dropped in recommendation, benign passes, no loss in swaps", { timeout: 180_000 }, async (t) => {
-  if (!requires(t, "bpf", "netns", "hping3")) return;
-  const why = netguardDemoMissing();
-  if (why) {
-    if (process.env.CI === "true") throw new Error(why);
-    t.skip(why);
-    return;
-  }
+  if (!requires(t, "bpf", "netns", "hping3") || !proceeds(t, netguardDemoMissing())) return;
   const out = mkdtempSync(join(tmpdir(), "kmlib-e2e-test-"));
   try {
     const r = await runNetguardDemo(quiet, { tag: "e2etest", out, phaseMs: 2500, cicids: false, heartbeat: false, costRounds: 1, promotionRounds: 2 });

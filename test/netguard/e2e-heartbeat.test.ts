@@ -8,7 +8,7 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { requires } from "../helpers/kernel.ts";
+import { proceeds, requires } from "../helpers/kernel.ts";
 import { Lab, labStatus } from "../../src/subsystems/netguard/lab/index.ts";
 import { heartbeatFallback } from "../../src/subsystems/netguard/e2e/heartbeat.ts";
 import { encodeArtefact, inputsFor } from "../../src/subsystems/netguard/e2e/model-program.ts";
@@ -26,13 +26,7 @@ const udpModel = encodeArtefact({
 });
 
 test("SIGKILL the agent during a flood: the kernel falls back to the default rules on its own and the server stays reachable", { timeout: 90_000 }, async (t) => {
-  if (!requires(t, "bpf", "netns", "hping3")) return;
-  const why = netguardDemoMissing();
-  if (why) {
-    if (process.env.CI === "true") throw new Error(why);
-    t.skip(why);
-    return;
-  }
+  if (!requires(t, "bpf", "netns", "hping3") || !proceeds(t, netguardDemoMissing())) return;
   const timeoutMs = 800;
   const lab = Lab.up({ tag: "e2ehb" });
   try {

@@ -4,17 +4,12 @@ import { ModeController, resolveThresholds } from "../../src/proxy/controller.ts
 import { type Counter, type EfficiencyCounters, emptyCounters } from "../../src/proxy/efficiency.ts";
 import { MODES, type Mode, SOURCES, type Source } from "../../src/proxy/mode.ts";
 import { ErrorCode, isKmlibError } from "../../src/errors.ts";
+import { Rng } from "../../src/ml/rng.ts";
 
 /** Deterministic uniform [0, 1) (mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 /** A kernel side in miniature: cumulative counters per mode x source, filled by simulated decisions. */

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { ModeController } from "../../src/proxy/controller.ts";
 import { emptyCounters } from "../../src/proxy/efficiency.ts";
 import { ErrorCode, isKmlibError } from "../../src/errors.ts";
+import { Rng } from "../../src/ml/rng.ts";
 import {
   PAIRED_SCALE,
   type PairedCounters,
@@ -19,16 +20,10 @@ import {
 
 const close = (a: number, b: number, tol: number, what: string) => assert.ok(Math.abs(a - b) <= tol, `${what}: ${a} vs ${b}`);
 
-/** Deterministic standard normal draws (mulberry32 + Box-Muller). */
+/** Deterministic standard normal draws (mulberry32 + Box-Muller; uniforms in (0, 1), never 0). */
 function normals(seed: number): () => number {
-  let a = seed >>> 0;
-  const u = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) + 0.5) / 4294967296;
-  };
+  const r = new Rng(seed);
+  const u = () => (r.nextU32() + 0.5) / 4294967296;
   return () => Math.sqrt(-2 * Math.log(u())) * Math.cos(2 * Math.PI * u());
 }
 

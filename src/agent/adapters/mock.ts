@@ -9,6 +9,7 @@
  * Nothing here touches the kernel.
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
+import { Rng } from "../../ml/rng.ts";
 import { type Control, decodeControl, effectiveMode, encodeControl, monotonicNs } from "../../proxy/control.ts";
 import { DatasetTracker } from "../../proxy/dataset.ts";
 import { CollaborationBudget, decide } from "../../proxy/decide.ts";
@@ -31,14 +32,8 @@ export interface MockOptions {
 
 /** Deterministic uniform [0, 1) (mulberry32). */
 function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const r = new Rng(seed);
+  return () => r.next();
 }
 
 export function mockArtefact(threshold: number): Uint8Array {

@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { Rng } from "../../../src/ml/rng.ts";
 
 const run = promisify(execFile);
 
@@ -79,16 +80,9 @@ export async function objectFromBytes(dir: string, name: string, bytes: Uint8Arr
   return obj;
 }
 
-/** mulberry32: a small seeded generator, so a failure can be replayed. */
+/** mulberry32 (ml/rng.ts): a small seeded generator, so a failure can be replayed. */
 export function rng(seed: number): { int: (lo: number, hi: number) => number; pick: <T>(xs: readonly T[]) => T } {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const r = new Rng(seed);
+  const int = (lo: number, hi: number) => lo + r.int(hi - lo + 1);
   return { int, pick: (xs) => xs[int(0, xs.length - 1)]! };
 }

@@ -9,17 +9,10 @@ import { ErrorCode, KmlibError } from "../../errors.ts";
 import {
   listInfos, mapFromId, mapFromPin, nameOf, AttachType, i16, i32, i64, i8, u16, u32, u64, u8, type BpfMap, type Codec,
 } from "../../bpf/index.ts";
+import { json, table } from "../common.ts";
 
 const codecs: Record<string, Codec<number> | Codec<bigint>> = { u8, u16, u32, u64, i8, i16, i32, i64 };
 const hex = (b: Uint8Array) => Array.from(b, (x) => x.toString(16).padStart(2, "0")).join(" ");
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2);
-
-function table(rows: Record<string, unknown>[], cols: string[]): string {
-  const cells = rows.map((r) => cols.map((c) => String(r[c] ?? "")));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
-  return [line(cols), ...cells.map(line)].join("\n") + "\n";
-}
 
 function openMap(ref: string): BpfMap {
   return /^\d+$/.test(ref) ? mapFromId(Number(ref)) : mapFromPin(ref);

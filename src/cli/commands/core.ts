@@ -19,21 +19,13 @@ import type { ProxyStatus } from "../../agent/runner.ts";
 import { Store } from "../../agent/store/index.ts";
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import { parseMode } from "../../proxy/mode.ts";
-import { print } from "../common.ts";
+import { json, print, table } from "../common.ts";
 
 interface StoreOpts {
   store?: string;
   config?: string;
 }
 
-const json = (v: unknown) => JSON.stringify(v, (_k, x: unknown) => (typeof x === "bigint" ? x.toString() : x), 2);
-
-function table(rows: Array<Record<string, unknown>>, cols: string[]): string {
-  const cells = rows.map((r) => cols.map((c) => String(r[c] ?? "")));
-  const widths = cols.map((c, i) => Math.max(c.length, ...cells.map((r) => r[i]!.length)));
-  const line = (r: string[]) => r.map((x, i) => x.padEnd(widths[i]!)).join("  ").trimEnd();
-  return `${[line(cols), ...cells.map(line)].join("\n")}\n`;
-}
 
 function storePath(o: StoreOpts): string {
   if (o.store) return o.store;

@@ -2,10 +2,12 @@
  * @module compile/inline-trees
  * Inline strategy for tree models: every tree becomes nested branches with its thresholds as
  * immediates (`if (s32)x[f] > T goto right`), laid out in preorder so the left child falls
- * through. Leaves add their constant values to the score accumulators (registers r6-r9 for
- * up to four scores, memory at r2 beyond) and jump to the next tree: votes and fixed-point
- * sums are plain adds, with no branch per class. A single tree knows its class per leaf at
- * compile time, so its leaves store the scores and set r0 directly.
+ * through; a split that the path above already decides is left out. Leaves add their
+ * constant values to the score accumulators (registers r6-r9 for up to four scores, memory
+ * at r2 beyond) and jump to the next tree: votes and fixed-point sums are plain adds, with no
+ * branch per class; a node over two leaves adds the left one and leaves, or adds the
+ * difference. A single tree knows its class per leaf at compile time, so its leaves store
+ * the scores and set r0 directly.
  */
 import { Add, CallLocal, Exit, Ja, JaLong, JSGT32, JSLE32, LoadMem, LoadMemSX, Mov, StoreImm, StoreMem, label, type AsmItem, type Register } from "../bpf/asm/index.ts";
 import { assertNever } from "../errors.ts";
@@ -16,7 +18,6 @@ import { argmaxMem, argmaxRegs, finish, isImm32, opaqueZero, type Body, type Bod
 export type { Acc };
 
 const SCORE_REGS: readonly Register[] = [6, 7, 8, 9];
-
 
 /** Where tree scores accumulate: registers, or int32 slots at r2. */
 type Acc = { kind: "regs"; regs: readonly Register[] } | { kind: "mem"; n: number };

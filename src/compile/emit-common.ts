@@ -9,7 +9,7 @@
  * clobber r0-r9 and uses the stack below `fp - stackBase`; it leaves the class in r0 and
  * every score in memory at r2, then jumps to `done` (or exits when `done` is undefined).
  */
-import { Add, ArSh, Ja, LoadMem, LoadMemSX, Mov, Rsh, Sub, And, Xor, Exit, type AsmItem, type Register, R0 } from "../bpf/asm/index.ts";
+import { JSLE, JSLE32, label, Add, ArSh, Ja, LoadMem, LoadMemSX, Mov, Rsh, Sub, And, Xor, Exit, type AsmItem, type Register, R0 } from "../bpf/asm/index.ts";
 
 export interface BodyContext {
   /** Prefix of every label (see abi.ts). */
@@ -79,9 +79,25 @@ function decide(n: number, score: (i: number, dst: Register) => { items: AsmItem
   return out;
 }
 
-/** r0 = the class from scores held in registers `regs` (64-bit values equal to their int32 scores). */
+let argmaxSeq = 0;
+
+/**
+ * r0 = the class from scores held in registers `regs` (64-bit values equal to their int32
+ * scores), with a jump per class that sets r0 to a constant. Not branch-free on purpose: a
+ * caller that branches on the class (netguard's model slot checks its range) would otherwise
+ * make the verifier mark the class precise and backtrack that precision into every register
+ * accumulator, after which the states at the end of each tree no longer prune each other and a
+ * 12-tree forest in function form exceeds the 1M processed-instruction limit. Constants stop
+ * the backtracking at the `mov`.
+ */
 export function argmaxRegs(regs: readonly Register[]): AsmItem[] {
-  return decide(regs.length, (i) => ({ items: [], reg: regs[i]! }));
+  const p = `__kmlib_am${argmaxSeq++}`;
+  if (regs.length === 1) return [Mov.imm(R0, 0), JSLE32.imm(regs[0]!, 0, `${p}_0`), Mov.imm(R0, 1), label(`${p}_0`)];
+  const out: AsmItem[] = [Mov.imm(R0, 0), Mov.reg(3, regs[0]!)];
+  for (let i = 1; i < regs.length; i++) {
+    out.push(JSLE.reg(regs[i]!, 3, `${p}_${i}`), Mov.reg(3, regs[i]!), Mov.imm(R0, i), label(`${p}_${i}`));
+  }
+  return out;
 }
 
 /** r0 = the class from int32 scores in memory at r2 (uses r3-r5). */

@@ -20,15 +20,15 @@
  */
 import type { DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../../../agent/adapter.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
-import { type Control, effectiveMode, monotonicNs } from "../../../proxy/control.ts";
+import { type Control, monotonicNs } from "../../../proxy/control.ts";
+import { controlSystemState } from "../../../agent/proxy-state.ts";
 import type { EfficiencyCounters } from "../../../proxy/efficiency.ts";
 import type { FeedbackRecord } from "../../../proxy/feedback.ts";
 import { Lifecycle } from "../../../proxy/lifecycle.ts";
 import type { Mode } from "../../../proxy/mode.ts";
 import type { PairedCounters } from "../../../proxy/paired.ts";
 import { type Recommendation, type RecommendationSchema, decodeRecommendation, encodeRecommendation, validateSchema } from "../../../proxy/recommendation.ts";
-import { policyFactory } from "../registry.ts";
-import { makeWorkload } from "../registry.ts";
+import { makeWorkload, policyFactory } from "../registry.ts";
 import type { Workload } from "../workload.ts";
 import { HISTORY_COLUMNS, SEGMENT_COLUMNS, type SegmentRows } from "./datasets.ts";
 import { GcKernel } from "./kernel.ts";
@@ -192,17 +192,7 @@ export class LfsGcAdapter implements SubsystemAdapter {
 
   async systemState(): Promise<SystemState> {
     const c: Control = this.#kernel?.control ?? { mode: "emergency", modelVersion: 0, heartbeatNs: 0n, heartbeatTimeoutNs: 0n, confidenceThreshold: 0, budgetLimit: 0, budgetWindow: 1, generation: 0n };
-    const now = this.#nowNs();
-    const eff = effectiveMode(c, now);
-    return {
-      lifecycle: this.lifecycle.state,
-      requestedMode: c.mode,
-      effectiveMode: eff.mode,
-      fallback: eff.fallback,
-      modelVersion: c.modelVersion,
-      heartbeatAgeNs: c.heartbeatNs === 0n ? 0n : BigInt.asUintN(64, now - c.heartbeatNs),
-      control: c,
-    };
+    return controlSystemState(this.lifecycle.state, c, this.#nowNs());
   }
 
   async setMode(mode: Mode): Promise<void> {

@@ -150,22 +150,33 @@ export function register(program: Command): void {
       writeSvg(o.plot, matrixChart(results, `Write amplification, spare factor ${o.spareFactor}, ${o.blocksPerSegment} blocks/segment`));
       const proxySummary = proxied.map((r) => {
         const s = summary.find((x) => x.workload === r.workload);
-        return { workload: r.workload, finalMode: r.finalMode, writeAmplification: r.writeAmplification, vsBestClassical: s ? r.writeAmplification / s.bestClassicalWa : undefined, vsOracle: s?.oracleWa ? r.writeAmplification / s.oracleWa : undefined, transitions: r.transitions.map((t) => `${t.from} -> ${t.to} (${t.reason})`) };
+        const vs = (x: number | undefined): number | undefined => (x ? r.writeAmplification / x : undefined);
+        return {
+          workload: r.workload,
+          finalMode: r.finalMode,
+          writeAmplification: r.writeAmplification,
+          vsBestClassical: vs(s?.bestClassicalWa),
+          vsRateOracle: vs(s?.rateOracleWa),
+          vsVictimOracle: vs(s?.victimOracleWa),
+          vsOracle: vs(s?.oracleWa),
+          transitions: r.transitions.map((t) => `${t.from} -> ${t.to} (${t.reason})`),
+        };
       });
       if (o.json) return print(JSON.stringify({ plot: o.plot, results: results.map((r) => ("transitions" in r ? { ...r, transitions: (r as ProxyRow).transitions.map((t) => ({ from: t.from, to: t.to, reason: t.reason, detail: t.detail })) } : r)), summary, proxy: proxySummary }, null, 2));
       print(waTable(results));
       print("");
       print(
         table(
-          ["workload", "best classical", "WA", "ml WA", "ml/best", "ml/oracle", "ml/rate-oracle", "ml/greedy"],
+          ["workload", "best classical", "WA", "ml WA", "ml/best", "ml/rate-oracle", "ml/victim-oracle", "ml/oracle", "ml/greedy"],
           summary.map((s) => [
             s.workload,
             s.bestClassical,
             s.bestClassicalWa.toFixed(3),
             s.mlWa?.toFixed(3) ?? "-",
             s.mlVsBestClassical?.toFixed(3) ?? "-",
-            s.mlVsOracle?.toFixed(3) ?? "-",
             s.mlVsRateOracle?.toFixed(3) ?? "-",
+            s.mlVsVictimOracle?.toFixed(3) ?? "-",
+            s.mlVsOracle?.toFixed(3) ?? "-",
             s.mlVsGreedy?.toFixed(3) ?? "-",
           ]),
         ),
@@ -174,11 +185,20 @@ export function register(program: Command): void {
         print("");
         print(
           table(
-            [`${PROXY_POLICY} (learned policy through the proxy)`, "final mode", "WA", "vs best classical", "vs oracle", "transitions"],
-            proxySummary.map((p) => [p.workload, p.finalMode, p.writeAmplification.toFixed(3), p.vsBestClassical?.toFixed(3) ?? "-", p.vsOracle?.toFixed(3) ?? "-", p.transitions.join(", ") || "none"]),
+            [`${PROXY_POLICY} (learned policy through the proxy)`, "final mode", "WA", "vs best classical", "vs rate-oracle", "vs victim-oracle", "vs oracle", "transitions"],
+            proxySummary.map((p) => [
+              p.workload,
+              p.finalMode,
+              p.writeAmplification.toFixed(3),
+              ...[p.vsBestClassical, p.vsRateOracle, p.vsVictimOracle, p.vsOracle].map((x) => x?.toFixed(3) ?? "-"),
+              p.transitions.join(", ") || "none",
+            ]),
           ),
         );
       }
+      print("\nrate-oracle: knows each block's true overwrite rate (synthetic workloads), learned placement and victim rule on it;");
+      print("victim-oracle: the learned placement, victims chosen knowing every future overwrite; oracle: knows every future overwrite,");
+      print("places and chooses victims by it (out of reach of any causal policy: docs/lfs-gc-oracles.md).");
       print(`\nplot: ${o.plot}`);
     });
 

@@ -2,8 +2,8 @@
  * @module subsystems/lfs-gc/bench-matrix
  * Every policy on every workload at one spare factor and segment size: the table and plot
  * behind `kmlib gc bench`, and the summary the issue's targets are read from (the learned
- * policy against the best hand-written one, against the oracle, and against greedy on uniform
- * writes).
+ * policy against the best hand-written one, against greedy on uniform writes, and against the
+ * three oracles: see docs/lfs-gc-oracles.md for what each knows).
  */
 import { existsSync, readdirSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -33,7 +33,10 @@ export interface WorkloadSummary {
   bestClassicalWa: number;
   greedyWa?: number;
   mlWa?: number;
+  /** Knows every future overwrite; places and chooses victims by it. */
   oracleWa?: number;
+  /** The learned placement, victims chosen knowing every future overwrite. */
+  victimOracleWa?: number;
   /** Knows true per-block rates (synthetic workloads only): the bound for a rate predictor. */
   rateOracleWa?: number;
   /** ml / best classical (target <= 0.9 on skewed workloads). */
@@ -44,6 +47,8 @@ export interface WorkloadSummary {
   mlVsGreedy?: number;
   /** ml / rate oracle: what is left to learn about popularity. */
   mlVsRateOracle?: number;
+  /** ml / victim oracle: what the learned victim ranking loses on its own layout. */
+  mlVsVictimOracle?: number;
 }
 
 /** The MQSim traces shipped beside the project (`../shared/traces`), if any. */
@@ -100,8 +105,10 @@ export function summarize(results: readonly SimResult[]): WorkloadSummary[] {
     const ml = wa("ml");
     const oracle = wa("oracle");
     const rateOracle = wa("rate-oracle");
+    const victimOracle = wa("victim-oracle");
     if (greedy !== undefined) s.greedyWa = greedy;
     if (oracle !== undefined) s.oracleWa = oracle;
+    if (victimOracle !== undefined) s.victimOracleWa = victimOracle;
     if (rateOracle !== undefined) s.rateOracleWa = rateOracle;
     if (ml !== undefined) {
       s.mlWa = ml;
@@ -109,6 +116,7 @@ export function summarize(results: readonly SimResult[]): WorkloadSummary[] {
       if (oracle !== undefined) s.mlVsOracle = ml / oracle;
       if (greedy !== undefined) s.mlVsGreedy = ml / greedy;
       if (rateOracle !== undefined) s.mlVsRateOracle = ml / rateOracle;
+      if (victimOracle !== undefined) s.mlVsVictimOracle = ml / victimOracle;
     }
     out.push(s);
   }

@@ -6,6 +6,7 @@ import { ErrorCode, KmlibError } from "../../errors.ts";
 import * as classical from "./policies/classical.ts";
 import { MlLifetimePolicy } from "./policies/ml-lifetime.ts";
 import { oracle, rateOracle } from "./policies/oracle.ts";
+import { victimOracle } from "./policies/victim-oracle.ts";
 import { RecommendedPolicy, policySource } from "./recommended.ts";
 import type { GcMode } from "./recommended.ts";
 import type { PolicyFactory } from "./simulate.ts";
@@ -24,13 +25,16 @@ const factories = {
   atgc: () => classical.ageThresholdGc(),
   ml: (ctx) => new MlLifetimePolicy(ctx.logicalBlocks),
   "rate-oracle": (ctx) => rateOracle(ctx.workload, ctx.logicalBlocks),
+  "victim-oracle": Object.assign((ctx: Parameters<PolicyFactory>[0]) => victimOracle(ctx.future, ctx.logicalBlocks), { needsFuture: true }),
   oracle: Object.assign((ctx: Parameters<PolicyFactory>[0]) => oracle(ctx.future, ctx.logicalBlocks), { needsFuture: true }),
 } satisfies Record<string, PolicyFactory>;
 
 export type PolicyName = keyof typeof factories;
 export const policyNames = Object.keys(factories) as PolicyName[];
+/** The oracles: they know something no causal policy can (see docs/lfs-gc-oracles.md). */
+export const oraclePolicyNames: readonly PolicyName[] = ["rate-oracle", "victim-oracle", "oracle"];
 /** The hand-written policies (everything but the learned one and the oracles). */
-export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && n !== "oracle" && n !== "rate-oracle");
+export const classicalPolicyNames = policyNames.filter((n) => n !== "ml" && !oraclePolicyNames.includes(n));
 
 export function policyFactory(name: string): PolicyFactory {
   if (!(name in factories)) throw new KmlibError(ErrorCode.NotFound, `unknown policy "${name}"; known: ${policyNames.join(", ")}`);

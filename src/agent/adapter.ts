@@ -14,7 +14,7 @@
  *   publish_data              -> pollDatasets (the kernel publishes, the agent collects)
  *   preprocess_recommendation -> preprocessRecommendation
  *   apply_recommendation      -> applyRecommendation
- *   estimate_efficiency       -> estimateEfficiency
+ *   estimate_efficiency       -> estimateEfficiency (+ estimatePaired, optional: paired metric outcomes)
  *   error_backpropagation     -> backPropagate
  *   correct_system_state      -> correctSystemState
  * plus what the RFC left to sysfs: setMode, heartbeat, deployModel.
@@ -25,6 +25,7 @@ import type { EfficiencyCounters } from "../proxy/efficiency.ts";
 import type { FeedbackRecord } from "../proxy/feedback.ts";
 import type { LifecycleState } from "../proxy/lifecycle.ts";
 import type { Mode } from "../proxy/mode.ts";
+import type { PairedCounters } from "../proxy/paired.ts";
 import type { Recommendation, RecommendationSchema } from "../proxy/recommendation.ts";
 
 export interface SystemState {
@@ -84,11 +85,24 @@ export interface SubsystemAdapter {
   applyRecommendation(rec: Recommendation): Promise<void>;
   /** Cumulative counters since the kernel side was created. */
   estimateEfficiency(): Promise<EfficiencyCounters>;
+  /**
+   * Optional: cumulative paired metric outcomes per mode (`proxy/paired.ts`), for a subsystem
+   * whose efficiency is a metric over many decisions rather than a per-decision success rate
+   * (lfs-gc: write amplification per epoch). When present, the runner's mode controller weighs
+   * these instead of the good rates.
+   */
+  estimatePaired?(): Promise<PairedCounters>;
   /** Feedback records produced since the last call (drained). */
   backPropagate(): Promise<FeedbackRecord[]>;
   /** Re-assert the agent's view (mode, model, heartbeat settings) after a restart or a reload. */
   correctSystemState(): Promise<void>;
 }
 
+/** What the agent gives a factory besides the proxy's options. */
+export interface AdapterContext {
+  /** The agent's CLOCK_MONOTONIC (ns), simulated in tests: a simulated kernel side must share it. */
+  readonly nowNs?: () => bigint;
+}
+
 /** Builds an adapter for a proxy from its configuration. */
-export type AdapterFactory = (proxy: string, options: Readonly<Record<string, unknown>>) => SubsystemAdapter | Promise<SubsystemAdapter>;
+export type AdapterFactory = (proxy: string, options: Readonly<Record<string, unknown>>, ctx?: AdapterContext) => SubsystemAdapter | Promise<SubsystemAdapter>;

@@ -3,32 +3,70 @@
  * The user-space agent (the RFC's "ML model thread"): opens the store, starts one runner per
  * configured proxy through its subsystem adapter, heartbeats every `heartbeatMs`, runs the loop
  * every `evaluateMs`, serves Prometheus metrics and logs JSON lines. Adapters are looked up by
- * name in a registry that subsystems extend with `registerAdapter`.
+ * name in a registry that subsystems extend with `registerAdapter` (an adapter alone) or
+ * `registerSubsystem` (an adapter with its model thread and controller defaults).
  */
 import { ErrorCode, KmlibError } from "../errors.ts";
-import type { AdapterFactory } from "./adapter.ts";
+import { monotonicNs } from "../proxy/control.ts";
+import { type ControllerThresholds, resolveThresholds } from "../proxy/controller.ts";
+import type { AdapterContext, AdapterFactory, SubsystemAdapter } from "./adapter.ts";
 import { MockAdapter } from "./adapters/mock.ts";
-import type { AgentConfig } from "./config.ts";
+import type { AgentConfig, ProxyConfig } from "./config.ts";
 import { Logger } from "./log.ts";
 import { MetricsServer } from "./metrics.ts";
+import type { ModelThread } from "./model-thread.ts";
 import { type ProxyStatus, ProxyRunner } from "./runner.ts";
 import { Store } from "./store/index.ts";
 
-const adapters = new Map<string, AdapterFactory>([
-  ["mock", (proxy, o) => new MockAdapter(proxy, { seed: typeof o.seed === "number" ? o.seed : 1, decisionsPerPoll: typeof o.decisionsPerPoll === "number" ? o.decisionsPerPoll : 0 })],
-  // Loaded on demand: it needs the kernel (bpf()), the mock does not.
-  ["ebpf-demo", async (proxy) => new (await import("./adapters/ebpf-demo.ts")).EbpfDemoAdapter(proxy)],
-]);
+/** What the agent runs for one proxy of a subsystem kind. */
+export interface ProxyParts {
+  readonly adapter: SubsystemAdapter;
+  readonly modelThread?: ModelThread;
+  /** Controller settings for this kind where the configuration names none. */
+  readonly thresholds?: Partial<ControllerThresholds>;
+}
+export type SubsystemFactory = (proxy: string, options: Readonly<Record<string, unknown>>, ctx: AdapterContext) => Promise<ProxyParts>;
 
+const kinds = new Map<string, SubsystemFactory>();
+
+export function registerSubsystem(kind: string, factory: SubsystemFactory): void {
+  kinds.set(kind, factory);
+}
 export function registerAdapter(kind: string, factory: AdapterFactory): void {
-  adapters.set(kind, factory);
+  registerSubsystem(kind, async (proxy, options, ctx) => ({ adapter: await factory(proxy, options, ctx) }));
 }
 export function adapterKinds(): string[] {
-  return [...adapters.keys()].sort();
+  return [...kinds.keys()].sort();
 }
+
+registerAdapter("mock", (proxy, o, ctx) => new MockAdapter(proxy, { seed: typeof o.seed === "number" ? o.seed : 1, decisionsPerPoll: typeof o.decisionsPerPoll === "number" ? o.decisionsPerPoll : 0, ...(ctx?.nowNs ? { nowNs: ctx.nowNs } : {}) }));
+// Loaded on demand: it needs the kernel (bpf()), the mock does not.
+registerAdapter("ebpf-demo", async (proxy) => new (await import("./adapters/ebpf-demo.ts")).EbpfDemoAdapter(proxy));
+// Loaded on demand: the GC simulator and its trainer are only needed when a proxy names them.
+registerSubsystem("lfs-gc", async (proxy, options, ctx) => (await import("../subsystems/lfs-gc/proxy/agent-parts.ts")).lfsGcParts(proxy, options, ctx));
 
 export interface AgentOptions {
   readonly logger?: Logger;
+  /** Wall clock (ms) of the store and the controllers; default Date.now. */
+  readonly now?: () => number;
+  /** CLOCK_MONOTONIC (ns) of heartbeats, shared with simulated kernel sides; default the real one. */
+  readonly nowNs?: () => bigint;
+  /**
+   * Run heartbeats and rounds on timers (default true). False: the caller drives `heartbeat`
+   * and `tick` itself (tests with a simulated clock).
+   */
+  readonly timers?: boolean;
+}
+
+/** A kind's controller defaults under the settings the configuration names. */
+function withKindThresholds(p: ProxyConfig, i: number, defaults: Partial<ControllerThresholds> | undefined): ProxyConfig {
+  if (!defaults) return p;
+  try {
+    return { ...p, controller: resolveThresholds({ ...defaults, ...p.controllerSet }) };
+  } catch (e) {
+    if (e instanceof KmlibError) throw new KmlibError(ErrorCode.InvalidConfig, e.message.replace(/^controller\./, `proxies[${i}].controller.`), { cause: e });
+    throw e;
+  }
 }
 
 export class Agent {
@@ -47,14 +85,31 @@ export class Agent {
   static async start(config: AgentConfig, opts: AgentOptions = {}): Promise<Agent> {
     const log = opts.logger ?? (config.agent.logFile ? Logger.toFile(config.agent.logFile, config.agent.logLevel) : new Logger(config.agent.logLevel));
     for (const [i, p] of config.proxies.entries()) {
-      if (!adapters.has(p.adapter)) throw new KmlibError(ErrorCode.InvalidConfig, `proxies[${i}].adapter: unknown adapter "${p.adapter}" (known: ${adapterKinds().join(", ")})`);
+      if (!kinds.has(p.adapter)) throw new KmlibError(ErrorCode.InvalidConfig, `proxies[${i}].adapter: unknown adapter "${p.adapter}" (known: ${adapterKinds().join(", ")})`);
     }
-    const store = Store.open(config.agent.store);
+    const store = Store.open(config.agent.store, opts.now ? { now: opts.now } : {});
     const agent = new Agent(config, store, log);
+    const nowNs = opts.nowNs ?? monotonicNs;
     try {
-      for (const p of config.proxies) {
-        const adapter = await adapters.get(p.adapter)!(p.name, p.options);
-        const runner = new ProxyRunner({ adapter, store, config: p, heartbeatTimeoutMs: config.agent.heartbeatTimeoutMs, logger: log });
+      for (const [i, p0] of config.proxies.entries()) {
+        let parts: ProxyParts;
+        try {
+          parts = await kinds.get(p0.adapter)!(p0.name, p0.options, { nowNs });
+        } catch (e) {
+          if (e instanceof KmlibError && e.code === ErrorCode.InvalidConfig) throw new KmlibError(e.code, `proxies[${i}] (${p0.name}): ${e.message}`, { cause: e });
+          throw e;
+        }
+        const p = withKindThresholds(p0, i, parts.thresholds);
+        const runner = new ProxyRunner({
+          adapter: parts.adapter,
+          store,
+          config: p,
+          heartbeatTimeoutMs: config.agent.heartbeatTimeoutMs,
+          logger: log,
+          nowNs,
+          ...(parts.modelThread ? { modelThread: parts.modelThread } : {}),
+          ...(opts.now ? { now: opts.now } : {}),
+        });
         await runner.start();
         agent.runners.push(runner);
       }
@@ -67,8 +122,10 @@ export class Agent {
       await agent.stop();
       throw e;
     }
-    agent.#timers.push(setInterval(() => void agent.heartbeat(), config.agent.heartbeatMs));
-    agent.#timers.push(setInterval(() => void agent.tick(), config.agent.evaluateMs));
+    if (opts.timers !== false) {
+      agent.#timers.push(setInterval(() => void agent.heartbeat(), config.agent.heartbeatMs));
+      agent.#timers.push(setInterval(() => void agent.tick(), config.agent.evaluateMs));
+    }
     log.info("agent started", { proxies: config.proxies.map((p) => p.name), store: config.agent.store, pid: process.pid });
     return agent;
   }

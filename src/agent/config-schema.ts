@@ -2,7 +2,9 @@
  * @module agent/config-schema
  * The JSON Schema of the agent's configuration file, with every default. Validation fills
  * defaults in, rejects unknown keys (a typo is an error, not a silently ignored setting) and
- * names the field in every message.
+ * names the field in every message. A proxy's `options` belong to its adapter; where the kind is
+ * known here (`lfs-gc`) they are checked too, so `kmlib agent --check` catches them; the
+ * adapter checks them again when it starts.
  */
 export const CONFIG_SCHEMA = {
   $schema: "http://json-schema.org/draft-07/schema#",
@@ -58,10 +60,32 @@ export const CONFIG_SCHEMA = {
           controller: { $ref: "#/definitions/thresholds" },
           options: { type: "object", default: {} },
         },
+        allOf: [{ if: { type: "object", properties: { adapter: { const: "lfs-gc" } } }, then: { type: "object", properties: { options: { $ref: "#/definitions/lfsGcOptions" } } } }],
       },
     },
   },
   definitions: {
+    // The lfs-gc adapter's options (src/subsystems/lfs-gc/proxy/adapter.ts: parseLfsGcOptions;
+    // its defaults live there). The proxy's heartbeat, confidence and budget come from the
+    // proxy's own fields, not from here.
+    lfsGcOptions: {
+      type: "object",
+      additionalProperties: false,
+      properties: {
+        workload: { type: "string", minLength: 1, description: "host workload: uniform, hotcold-H-C (e.g. hotcold-90-10), zipf-S, phases, trace:FILE (MQSim)" },
+        seed: { type: "integer", minimum: 1, description: "seed of the workload (and of seeded default policies)" },
+        logicalBlocks: { type: "integer", minimum: 64, maximum: 67108864, description: "device size in blocks (default 16384)" },
+        blocksPerSegment: { type: "integer", minimum: 2, maximum: 65536, description: "blocks per segment (default 32)" },
+        spareFactor: { type: "number", minimum: 0.01, maximum: 0.9, description: "spare fraction of physical space (default 0.1)" },
+        fallback: { enum: ["greedy", "cost-benefit", "f2fs-cb", "fifo"], description: "the default victim policy (default greedy)" },
+        epochWrites: { type: "integer", minimum: 0, description: "host writes per paired WA evaluation epoch (default 16384; 0: no paired evidence)" },
+        writesPerPoll: { type: "integer", minimum: 1, description: "host writes simulated per agent round (default logicalBlocks / 16)" },
+        recommendationTtl: { type: "integer", minimum: 1, description: "GC decisions a recommended victim list stays valid (default 64)" },
+        historyCapacity: { type: "integer", minimum: 1, description: "records the gc-block-history ring holds (default 2^20)" },
+        retrainWrites: { type: "integer", minimum: 0, description: "host writes between new lifetime-table versions (default 4096; 0: every round)" },
+        recommend: { type: "boolean", description: "recommend victims from the segment state every round (default true)" },
+      },
+    },
     thresholds: {
       type: "object",
       additionalProperties: false,

@@ -20,6 +20,11 @@ export interface ProxyConfig {
   readonly budget: { readonly limit: number; readonly window: number };
   /** Resolved: global controller settings, overridden by the proxy's own. */
   readonly controller: ControllerThresholds;
+  /**
+   * Only the controller settings the file names (global, overridden by the proxy's own), so
+   * an adapter kind's own defaults can fill the rest (`Agent.start`).
+   */
+  readonly controllerSet: Partial<ControllerThresholds>;
   readonly options: Readonly<Record<string, unknown>>;
 }
 
@@ -73,14 +78,15 @@ function messageOf(e: ErrorObject): string {
 export function parseConfig(raw: unknown, base = process.cwd()): AgentConfig {
   const data = structuredClone(raw ?? {});
   if (!validate(data)) {
-    const msgs = (validate.errors ?? []).map((e) => `${fieldOf(e)}: ${messageOf(e)}`);
+    // An "if" error only repeats, less precisely, the errors of its "then" branch.
+    const msgs = (validate.errors ?? []).filter((e) => e.keyword !== "if").map((e) => `${fieldOf(e)}: ${messageOf(e)}`);
     throw new KmlibError(ErrorCode.InvalidConfig, [...new Set(msgs)].join("; "));
   }
   const c = data as unknown as {
     agent: AgentConfig["agent"];
     metrics: AgentConfig["metrics"];
     controller: Partial<ControllerThresholds>;
-    proxies: Array<Omit<ProxyConfig, "controller"> & { controller?: Partial<ControllerThresholds> }>;
+    proxies: Array<Omit<ProxyConfig, "controller" | "controllerSet"> & { controller?: Partial<ControllerThresholds> }>;
   };
   if (c.agent.heartbeatMs * 2 > c.agent.heartbeatTimeoutMs) {
     throw new KmlibError(ErrorCode.InvalidConfig, `agent.heartbeatMs: must be at most half of agent.heartbeatTimeoutMs (${c.agent.heartbeatTimeoutMs}), got ${c.agent.heartbeatMs}`);
@@ -103,7 +109,10 @@ export function parseConfig(raw: unknown, base = process.cwd()): AgentConfig {
     agent: { ...c.agent, store: isAbsolute(c.agent.store) ? c.agent.store : resolve(base, c.agent.store) },
     metrics: c.metrics,
     controller,
-    proxies: c.proxies.map((p, i) => ({ ...p, controller: withField(`proxies[${i}].controller`, () => resolveThresholds({ ...c.controller, ...p.controller })) })),
+    proxies: c.proxies.map((p, i) => {
+      const controllerSet = Object.freeze({ ...c.controller, ...p.controller });
+      return { ...p, controller: withField(`proxies[${i}].controller`, () => resolveThresholds(controllerSet)), controllerSet };
+    }),
   };
 }
 

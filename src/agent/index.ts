@@ -11,6 +11,7 @@ export * from "./config-schema.ts";
 export * from "./export.ts";
 export * from "./log.ts";
 export * from "./metrics.ts";
+export * from "./model-thread.ts";
 export * from "./runner.ts";
 export * from "./store/index.ts";
 export { MockAdapter, mockArtefact } from "./adapters/mock.ts";

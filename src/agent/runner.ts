@@ -5,15 +5,23 @@
  * reads efficiency, runs the mode controller and writes the resulting mode kernel-side, and
  * publishes a status row. Heartbeats are separate (`heartbeat`) so the agent can send them more
  * often than it evaluates. Every mode transition goes to the event log with its evidence.
+ *
+ * Evidence: an adapter with `estimatePaired` (a metric measured per epoch, not a per-decision
+ * success) gets a controller weighing paired outcomes, evaluated only when new outcomes
+ * arrived, so one epoch never counts twice towards a promotion streak; any other adapter gets
+ * the good-rate controller, evaluated every round. A subsystem's model thread, when given,
+ * runs after the datasets are stored; what it activates is deployed in the same round.
  */
 import { isKmlibError } from "../errors.ts";
 import { monotonicNs } from "../proxy/control.ts";
 import { ModeController, type Transition } from "../proxy/controller.ts";
 import { type EfficiencyCounters, estimate } from "../proxy/efficiency.ts";
-import { parseMode } from "../proxy/mode.ts";
-import type { SubsystemAdapter, SystemState } from "./adapter.ts";
+import { MODES, parseMode } from "../proxy/mode.ts";
+import { type PairedCounters, pairedEstimate } from "../proxy/paired.ts";
+import type { DatasetPortion, SubsystemAdapter, SystemState } from "./adapter.ts";
 import type { ProxyConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
+import type { ModelThread, ModelThreadContext } from "./model-thread.ts";
 import type { Store } from "./store/index.ts";
 
 export interface RunnerOptions {
@@ -22,6 +30,8 @@ export interface RunnerOptions {
   readonly config: ProxyConfig;
   readonly heartbeatTimeoutMs: number;
   readonly logger: Logger;
+  /** The subsystem's model thread (training, registering, recommending), if it has one. */
+  readonly modelThread?: ModelThread;
   readonly now?: () => number;
   readonly nowNs?: () => bigint;
 }
@@ -40,9 +50,24 @@ export interface ProxyStatus {
   readonly emergencyCauses: readonly string[];
   readonly counters: EfficiencyCounters;
   readonly efficiency: Record<string, { default: { rate: number; lo: number; hi: number; n: number }; model: { rate: number; lo: number; hi: number; n: number }; gain: { diff: number; lo: number; hi: number } }>;
+  /** What the controller weighs: good rates, or paired outcomes (then `paired` is set). */
+  readonly evidence: "rate" | "paired";
+  /** Paired outcomes per mode since the kernel side started: mean gain with its 95% t interval. */
+  readonly paired?: Record<string, { n: number; mean: number; lo: number; hi: number }>;
   readonly lastTransitions: readonly Transition[];
   readonly feedbackStored: number;
   readonly updatedAt: number;
+}
+
+const pairedTotal = (p: PairedCounters) => MODES.reduce((a, m) => a + p[m].n, 0);
+
+function pairedSummary(p: PairedCounters): NonNullable<ProxyStatus["paired"]> {
+  return Object.fromEntries(
+    MODES.map((m) => {
+      const e = pairedEstimate(p[m], 0.95);
+      return [m, { n: e.n, mean: e.mean, lo: e.lo, hi: e.hi }];
+    }),
+  );
 }
 
 export class ProxyRunner {
@@ -57,6 +82,10 @@ export class ProxyRunner {
   #deployed: number | undefined;
   #failedVersion: number | undefined;
   #counters: EfficiencyCounters | undefined;
+  #paired: PairedCounters | undefined;
+  /** Paired outcomes behind the last evaluation (paired evidence is weighed once per outcome). */
+  #pairedSeen = 0;
+  readonly #modelThread: ModelThread | undefined;
   #feedbackStored = 0;
 
   constructor(o: RunnerOptions) {
@@ -67,6 +96,7 @@ export class ProxyRunner {
     this.#now = o.now ?? Date.now;
     this.#nowNs = o.nowNs ?? monotonicNs;
     this.#timeoutMs = o.heartbeatTimeoutMs;
+    this.#modelThread = o.modelThread;
   }
 
   get name(): string {
@@ -88,8 +118,17 @@ export class ProxyRunner {
     const previous = this.store.statuses().find((s) => s.name === c.name)?.status as Partial<ProxyStatus> | undefined;
     const initial = previous?.mode ? parseMode(previous.mode) : c.initialMode;
     this.#counters = await this.adapter.estimateEfficiency();
-    this.#controller = new ModeController({ initial, thresholds: c.controller, now: this.#now, baseline: this.#counters, initialCauses: previous?.emergencyCauses ?? [] });
-    this.event("agent", `proxy started in ${initial} (adapter ${this.adapter.kind})`, { mode: initial, kernelMode: before.effectiveMode, fallback: before.fallback });
+    this.#paired = await this.adapter.estimatePaired?.();
+    this.#pairedSeen = this.#paired ? pairedTotal(this.#paired) : 0;
+    this.#controller = new ModeController({
+      initial,
+      thresholds: c.controller,
+      now: this.#now,
+      baseline: this.#counters,
+      initialCauses: previous?.emergencyCauses ?? [],
+      ...(this.#paired ? { evidence: "paired" as const, baselinePaired: this.#paired } : {}),
+    });
+    this.event("agent", `proxy started in ${initial} (adapter ${this.adapter.kind}, ${this.controller.evidenceKind} evidence)`, { mode: initial, kernelMode: before.effectiveMode, fallback: before.fallback, evidence: this.controller.evidenceKind });
     if (before.fallback === "stale-heartbeat") {
       // The kernel side outlived a dead agent and fell back on its own: say so, then recover.
       const ageMs = Number(before.heartbeatAgeNs / 1_000_000n);
@@ -171,15 +210,41 @@ export class ProxyRunner {
     await this.#syncModel();
     const fb = await this.adapter.backPropagate();
     if (fb.length) this.#feedbackStored += this.store.data.addFeedback(fb);
+    const portions: DatasetPortion[] = [];
     for (const p0 of await this.adapter.pollDatasets()) {
       const p = this.adapter.preprocessData(p0);
       this.store.db.transaction(() => {
         this.store.data.putDataset(this.name, p.dataset);
         this.store.data.appendRows(this.name, p.dataset.id, p.rows);
       })();
+      portions.push(p);
+    }
+    if (this.#modelThread) {
+      const ctx = (): ModelThreadContext => ({
+        proxy: this.name,
+        store: this.store,
+        portions,
+        mode: this.controller.mode,
+        deployedVersion: this.#deployed,
+        event: (kind, message, data) => this.event(kind, message, data),
+      });
+      await this.#modelThread.learn(ctx());
+      await this.#syncModel();
+      await this.#modelThread.recommend?.(ctx());
     }
     this.#counters = await this.adapter.estimateEfficiency();
-    const t = this.controller.evaluate(this.#counters);
+    let t: Transition | undefined;
+    if (this.controller.evidenceKind === "paired") {
+      const paired = await this.adapter.estimatePaired!();
+      this.#paired = paired;
+      const n = pairedTotal(paired);
+      if (n !== this.#pairedSeen) {
+        this.#pairedSeen = n;
+        t = this.controller.evaluate(this.#counters, paired);
+      }
+    } else {
+      t = this.controller.evaluate(this.#counters);
+    }
     await this.#apply(t);
     await this.#publishStatus();
     return t;
@@ -204,6 +269,8 @@ export class ProxyRunner {
       emergencyCauses: this.controller.emergencyCauses,
       counters,
       efficiency: Object.fromEntries(Object.values(est).map((e) => [e.mode, { default: r(e.default), model: r(e.model), gain: { diff: e.gain.diff, lo: e.gain.lo, hi: e.gain.hi } }])),
+      evidence: this.controller.evidenceKind,
+      ...(this.#paired ? { paired: pairedSummary(this.#paired) } : {}),
       lastTransitions: this.controller.history.slice(-5),
       feedbackStored: this.#feedbackStored,
       updatedAt: this.#now(),

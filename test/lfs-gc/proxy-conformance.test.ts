@@ -18,7 +18,7 @@ runConformance("lfs-gc", async () => {
   const adapter = new LfsGcAdapter("gc0", { nowNs: () => now });
   return {
     adapter,
-    options: { logicalBlocks: U, blocksPerSegment: 32, workload: "hotcold-80-20", epochWrites: 0, budgetLimit: 100, budgetWindow: 200 },
+    options: { logicalBlocks: U, blocksPerSegment: 32, workload: "hotcold-80-20", epochWrites: 0 },
     heartbeatTimeoutMs: 1000,
     drive: async (n) => {
       adapter.driveDecisions(n);

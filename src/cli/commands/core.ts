@@ -77,11 +77,18 @@ export function register(program: Command): void {
       const rows = statusRows(store);
       if (o.json) return print(json(rows));
       if (rows.length === 0) return print("no proxies in the store yet (is the agent running?)");
+      // Proxies weighed on paired outcomes (lfs-gc's WA per epoch) show the mean gain too.
+      const paired = rows.some((s) => s.paired);
+      const pairedGain = (s: ProxyStatus) => {
+        const p = s.paired?.[s.mode];
+        return p && p.n ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}] n=${p.n}` : "-";
+      };
       print(
         table(
           rows.map((s) => {
             const e = s.efficiency[s.mode];
             return {
+              ...(paired ? { "paired gain": pairedGain(s) } : {}),
               proxy: s.proxy,
               adapter: s.adapter,
               mode: `${s.mode}${s.pinned ? " (pinned)" : ""}`,
@@ -92,7 +99,7 @@ export function register(program: Command): void {
               agent: s.agentSeenMsAgo < 10_000 ? "running" : `last seen ${Math.round(s.agentSeenMsAgo / 1000)} s ago`,
             };
           }),
-          ["proxy", "adapter", "mode", "effective", "model", "default good", "model good", "agent"],
+          ["proxy", "adapter", "mode", "effective", "model", "default good", "model good", ...(paired ? ["paired gain"] : []), "agent"],
         ),
       );
       const events = store.events({ kind: "mode", limit: 5 });

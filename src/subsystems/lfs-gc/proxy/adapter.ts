@@ -14,9 +14,12 @@
  *   `readHistory` the simulation's agent uses) and `gc-segment-state` (a structure prepared
  *   on request: `getDataset({ type: "structure" })`, or the typed `segmentState`).
  * - Efficiency: counters per mode and source (decisions; evaluated and good per epoch
- *   outcome) and, beyond the interface, `estimatePaired` for the paired WA outcomes.
+ *   outcome) and `estimatePaired`, the interface's optional paired outcomes: the per-epoch WA
+ *   gains the mode controller weighs.
  * Host writes come from the workload named in the options: `writesPerPoll` of them at each
  * dataset poll when an agent runs it, or `runHost` / `driveDecisions` from a caller.
+ * `retrainWrites` and `recommend` are for the agent's model thread (`agent-parts.ts`); the
+ * kernel side takes them and ignores them, so one options object configures the proxy.
  */
 import type { DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../../../agent/adapter.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
@@ -58,6 +61,10 @@ export interface LfsGcOptions {
   budgetWindow: number;
   recommendationTtl: number;
   historyCapacity: number;
+  /** Model thread: host writes between new lifetime-table versions (0: every round). */
+  retrainWrites: number;
+  /** Model thread: recommend victims every round. */
+  recommend: boolean;
 }
 
 export const DEFAULT_LFS_GC_OPTIONS: Readonly<LfsGcOptions> = Object.freeze({
@@ -75,6 +82,8 @@ export const DEFAULT_LFS_GC_OPTIONS: Readonly<LfsGcOptions> = Object.freeze({
   budgetWindow: 1000,
   recommendationTtl: 64,
   historyCapacity: 1 << 20,
+  retrainWrites: 4096,
+  recommend: true,
 });
 
 /** Validates init options: unknown keys and wrong types are KMLIB_INVALID_CONFIG naming the key. */
@@ -92,7 +101,7 @@ export function parseLfsGcOptions(raw: Readonly<Record<string, unknown>>): LfsGc
   for (const k of ["logicalBlocks", "blocksPerSegment", "budgetWindow", "recommendationTtl", "historyCapacity", "seed"] as const) {
     if (!Number.isSafeInteger(p[k]) || p[k] < 1) throw bad(k, `must be a positive integer, got ${p[k]}`);
   }
-  for (const k of ["epochWrites", "writesPerPoll", "budgetLimit"] as const) {
+  for (const k of ["epochWrites", "writesPerPoll", "budgetLimit", "retrainWrites"] as const) {
     if (!Number.isSafeInteger(p[k]) || p[k] < 0) throw bad(k, `must be a non-negative integer, got ${p[k]}`);
   }
   if (!(FALLBACKS as readonly string[]).includes(p.fallback)) throw bad("fallback", `must be one of ${FALLBACKS.join(", ")}, got ${p.fallback}`);
@@ -120,12 +129,15 @@ export class LfsGcAdapter implements SubsystemAdapter {
   #host: Workload | undefined;
   #polled = 0;
   readonly #nowNs: () => bigint;
+  readonly #defaults: Readonly<Partial<LfsGcOptions>>;
 
+  /** `defaults` stand in for options that init/reinit leave out (the agent's own defaults). */
   constructor(
     readonly proxy: string,
-    opts: { nowNs?: () => bigint } = {},
+    opts: { nowNs?: () => bigint; defaults?: Partial<LfsGcOptions> } = {},
   ) {
     this.#nowNs = opts.nowNs ?? monotonicNs;
+    this.#defaults = { ...opts.defaults };
   }
 
   get recommendationSchema(): RecommendationSchema {
@@ -146,7 +158,8 @@ export class LfsGcAdapter implements SubsystemAdapter {
   }
 
   #build(raw: Readonly<Record<string, unknown>>): void {
-    const o = parseLfsGcOptions(raw);
+    const given = Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined));
+    const o = parseLfsGcOptions({ ...this.#defaults, ...given });
     const fallback = policyFactory(o.fallback);
     const ctx = { logicalBlocks: o.logicalBlocks, blocksPerSegment: o.blocksPerSegment, seed: o.seed };
     const kernel = new GcKernel({
@@ -286,7 +299,7 @@ export class LfsGcAdapter implements SubsystemAdapter {
     return this.kernel.counters();
   }
   /** Paired per-epoch outcomes (model WA gain over the default's), per mode. */
-  estimatePaired(): PairedCounters {
+  async estimatePaired(): Promise<PairedCounters> {
     return this.kernel.paired;
   }
   async backPropagate(): Promise<FeedbackRecord[]> {

@@ -5,20 +5,21 @@
  * heartbeats, extracts the per-block history and learns the lifetime table from it, deploys
  * the quantized table as a new model version, recommends victims from the segment-state
  * dataset, drains feedback, and runs the mode controller on the paired WA outcomes the kernel
- * side measures per epoch, writing each move to the control record.
+ * side measures per epoch, writing each move to the control record. The learning and the
+ * victim choice are `learner.ts`, the same code `kmlib agent` runs for an lfs-gc proxy.
  *
  * Time is simulated: every tick of `tickWrites` host writes is `tickMs` of clock, so the
  * heartbeat, its timeout and the controller's clock are all deterministic.
  */
 import { type ControllerThresholds, ModeController, type Transition } from "../../../proxy/controller.ts";
 import { Mode } from "../../../proxy/mode.ts";
-import { lifeScore, remainingFromRates } from "../policies/lifetime.ts";
 import type { Workload } from "../workload.ts";
-import { LfsGcAdapter, type LfsGcOptions, RECOMMENDED_VICTIMS } from "./adapter.ts";
-import { RATE_SCALE, type SegmentRows } from "./datasets.ts";
+import { LfsGcAdapter, type LfsGcOptions } from "./adapter.ts";
 import type { EpochOutcome } from "./kernel.ts";
 import type { ProxiedGcStats } from "./kernel-policy.ts";
-import { LifetimeTrainer, encodeTable } from "./table.ts";
+import { GcLearner } from "./learner.ts";
+
+export { recommendVictims } from "./learner.ts";
 
 /**
  * Thresholds for GC on paired WA evidence: promote when the model cuts WA by more than 10%
@@ -89,19 +90,6 @@ export interface GcSessionResult {
   readonly segments: number;
 }
 
-/** The agent's victim choice from a segment-state snapshot: the `k` best, empty segments first. */
-export function recommendVictims(rows: SegmentRows, k = RECOMMENDED_VICTIMS): number[] {
-  const scored: Array<[number, number]> = [];
-  for (let i = 0; i < rows.length; i++) {
-    const v = rows.valid[i]!;
-    if (v >= rows.blocksPerSegment) continue;
-    const score = v === 0 ? Infinity : lifeScore(v, rows.blocksPerSegment, remainingFromRates(v, rows.rateSumQ[i]! / RATE_SCALE, rows.quiet[i]!));
-    scored.push([score, rows.segment[i]!]);
-  }
-  scored.sort((a, b) => b[0] - a[0]);
-  return scored.slice(0, k).map(([, s]) => s);
-}
-
 export async function runGcSession(o: GcSessionOptions): Promise<GcSessionResult> {
   const tickMs = o.tickMs ?? 10;
   let clockMs = 1000;
@@ -113,14 +101,14 @@ export async function runGcSession(o: GcSessionOptions): Promise<GcSessionResult
   const u = adapter.options.logicalBlocks;
   const tickWrites = o.tickWrites ?? Math.max(1, u >> 4);
   const deployEvery = o.deployEvery ?? 1;
-  const trainer = new LifetimeTrainer(u);
+  const learner = new GcLearner(u);
   const controller = new ModeController({
     evidence: "paired",
     initial: o.pinMode ?? o.initialMode ?? Mode.learning,
     thresholds: { ...GC_THRESHOLDS, ...o.thresholds },
     now: () => clockMs,
     baseline: await adapter.estimateEfficiency(),
-    baselinePaired: adapter.estimatePaired(),
+    baselinePaired: await adapter.estimatePaired(),
   });
   await adapter.setMode(controller.mode);
   await adapter.heartbeat(nowNs());
@@ -141,17 +129,15 @@ export async function runGcSession(o: GcSessionOptions): Promise<GcSessionResult
       left -= n;
       clockMs += tickMs;
       if (o.heartbeatStopsAtTick === undefined || tick < o.heartbeatStopsAtTick) await adapter.heartbeat(nowNs());
-      trainer.ingest(adapter.readHistory());
+      learner.ingest(adapter.readHistory());
       if (tick % deployEvery === 0) {
         const now = kernel.store.now;
         version++;
-        if (o.floatTable) kernel.deployTable(version, trainer.lifetimes(now));
-        else await adapter.deployModel(version, encodeTable(trainer.quantize(now), u));
+        if (o.floatTable) kernel.deployTable(version, learner.trainer.lifetimes(now));
+        else await adapter.deployModel(version, learner.artefact(now));
       }
       if (o.recommendVictims !== false && controller.mode !== Mode.emergency) {
-        const victims = recommendVictims(adapter.segmentState());
-        const values = Object.fromEntries(adapter.recommendationSchema.fields.map((f, i) => [f.name, victims[i] ?? -1]));
-        await adapter.applyRecommendation({ modelVersion: version, values });
+        await learner.recommend(adapter, version);
         recommendations++;
       }
       feedback += (await adapter.backPropagate()).length;
@@ -161,7 +147,7 @@ export async function runGcSession(o: GcSessionOptions): Promise<GcSessionResult
         // would have been dead; here the simulation stopped its heartbeats).
         controller.heartbeatLost(`kernel side in emergency: ${state.fallback}`);
       }
-      const paired = adapter.estimatePaired();
+      const paired = await adapter.estimatePaired();
       const n2 = Object.values(paired).reduce((a, c) => a + c.n, 0);
       if (n2 !== pairedSeen && o.pinMode === undefined) {
         pairedSeen = n2;

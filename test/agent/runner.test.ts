@@ -5,6 +5,7 @@ import { parseConfig } from "../../src/agent/config.ts";
 import { memoryLogger } from "../../src/agent/log.ts";
 import { ProxyRunner } from "../../src/agent/runner.ts";
 import { Store } from "../../src/agent/store/index.ts";
+import { addPaired, emptyPaired } from "../../src/proxy/paired.ts";
 
 function setup(controller: Record<string, unknown> = {}) {
   let now = 1_000_000_000n;
@@ -76,6 +77,35 @@ describe("proxy runner (agent loop) with the mock adapter", () => {
     assert.deepEqual(r2.controller.history.map((t) => t.reason), ["heartbeat-lost", "recover"]);
     assert.match(r2.controller.history[0]!.detail, /last heartbeat 5000 ms ago/);
     assert.equal((await fresh.systemState()).effectiveMode, "learning");
+  });
+
+  test("an adapter with paired outcomes gets a paired controller, weighing each outcome once; without them, rates", async () => {
+    const { adapter, store, runner, step } = setup({ minDecisions: 3, promoteStreak: 2, promoteMargin: 0.1, demoteMargin: 0.05 });
+    let paired = emptyPaired();
+    const outcome = (gain: number) => (paired = addPaired(paired, "learning", gain));
+    Object.assign(adapter, { estimatePaired: async () => paired });
+    outcome(0.9); // before start: the baseline, not evidence
+    await runner.start();
+    assert.equal(runner.controller.evidenceKind, "paired");
+    for (const g of [0.5, 0.52, 0.48]) outcome(g);
+    await step(10);
+    for (let i = 0; i < 5; i++) await step(10);
+    assert.equal(runner.controller.mode, "learning", "rounds without a new outcome do not extend the streak");
+    outcome(0.5);
+    const t = await step(10);
+    assert.equal(t?.to, "collaboration");
+    assert.equal(t?.evidence?.paired?.n, 4, "the baseline outcome is not counted");
+    const ev = store.events({ proxy: "m0", kind: "mode" })[0]!;
+    assert.equal((ev.data.evidence as { paired: { n: number } }).paired.n, 4);
+    const status = store.statuses()[0]!.status as { evidence: string; paired: Record<string, { n: number }> };
+    assert.equal(status.evidence, "paired");
+    assert.equal(status.paired.learning!.n, 5);
+    await runner.stop();
+    const plain = setup();
+    await plain.runner.start();
+    assert.equal(plain.runner.controller.evidenceKind, "rate");
+    assert.equal((await plain.runner.status()).paired, undefined);
+    await plain.runner.stop();
   });
 });
 

@@ -94,7 +94,7 @@ export interface SegmentRows {
 let snapshots = 0;
 
 /** A snapshot of every sealed segment's state, as the kernel side would copy it out. */
-export function segmentSnapshot(view: GcView, ledger: SegmentLedger): SegmentRows {
+export function segmentSnapshot(view: GcView, ledger: Pick<SegmentLedger, "segmentSum" | "quietTime">): SegmentRows {
   const n = view.sealedCount;
   const segment = new Int32Array(n), valid = new Int32Array(n), rateSumQ = new Float64Array(n), quiet = new Float64Array(n);
   let k = 0;

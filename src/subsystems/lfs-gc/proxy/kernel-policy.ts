@@ -18,11 +18,23 @@
  *
  * The mode is the effective one the kernel computed from the control record (a stale
  * heartbeat is emergency); the kernel sets it before each batch of writes.
+ *
+ * Everything here is integer, as an eBPF program computes it (`kernel-int/`, and its
+ * generated programs checked against the real kernel): Q16 activities, threshold-bucketed
+ * cells, Q40 rate sums, integer victim scores and a Q16 confidence; the veto compares in
+ * 1/256ths. `arithmetic: "float"` keeps the original float kernel side as the reference that
+ * tests and benches compare against.
  */
 import { CollaborationBudget, decide } from "../../../proxy/decide.ts";
 import { MODES, Mode, SOURCES, type Source } from "../../../proxy/mode.ts";
 import { SegmentLedger, lifetimeClass } from "../policies/lifetime.ts";
 import { STALE, decayedActivity, lifetimeCell } from "../policies/ml-lifetime.ts";
+import { FeatureConfig, cellQ, decayActivityQ16 } from "../kernel-int/features.ts";
+import { IntSegmentLedger, type RateLedger } from "../kernel-int/ledger.ts";
+import { CONF_FRAC, confidenceQ16, lifeClassQ } from "../kernel-int/score.ts";
+
+/** STALE in 1/256ths: the kernel compares age·256 > STALE_Q8·life. */
+const STALE_Q8 = Math.round(STALE * 256);
 import type { GcPolicy, GcView } from "../policy.ts";
 import { isVictim } from "../recommended.ts";
 import type { LifeTable } from "./table.ts";
@@ -58,6 +70,8 @@ export interface ProxiedGcOptions {
   readonly vetoSlack?: number;
   /** Recommended victims expire after this many GC decisions. */
   readonly recommendationTtl?: number;
+  /** "integer" (default): the kernel side as eBPF computes it; "float": the float reference. */
+  readonly arithmetic?: "integer" | "float";
 }
 
 export interface ProxiedGcStats {
@@ -87,9 +101,12 @@ export class ProxiedGc implements GcPolicy {
   readonly decided: Decided = zeroDecided();
   readonly stats: ProxiedGcStats = { staleRecommendations: 0, recommended: 0, vetoed: 0, lowConfidence: 0, budgetExhausted: 0 };
   readonly fallback: GcPolicy;
-  ledger: SegmentLedger;
+  ledger: RateLedger;
   cellOf: Int16Array;
-  activity: Float32Array;
+  /** Per block: Q16 decayed write count (integer), or the float one (float reference). */
+  activity: Uint32Array | Float32Array;
+  readonly integer: boolean;
+  readonly #features: FeatureConfig | undefined;
   #queue = new Int32Array(0);
   #queueHead = 0;
   #queueExpires = 0;
@@ -98,6 +115,8 @@ export class ProxiedGc implements GcPolicy {
   readonly #vetoRatio: number;
   readonly #vetoSlack: number;
   readonly #ttl: number;
+  readonly #vetoRatioQ8: number;
+  readonly #vetoSlackQ8: number;
 
   constructor(readonly options: ProxiedGcOptions) {
     this.#u = options.logicalBlocks;
@@ -106,9 +125,19 @@ export class ProxiedGc implements GcPolicy {
     this.#vetoRatio = options.vetoRatio ?? 1.5;
     this.#vetoSlack = options.vetoSlack ?? 2;
     this.#ttl = options.recommendationTtl ?? 64;
-    this.ledger = new SegmentLedger(this.#u, "rate");
+    this.#vetoRatioQ8 = Math.round(this.#vetoRatio * 256);
+    this.#vetoSlackQ8 = Math.round(this.#vetoSlack * 256);
+    this.integer = (options.arithmetic ?? "integer") === "integer";
     this.cellOf = new Int16Array(this.#u);
-    this.activity = new Float32Array(this.#u);
+    if (this.integer) {
+      this.#features = new FeatureConfig(this.#u);
+      this.ledger = new IntSegmentLedger(this.#u);
+      this.activity = new Uint32Array(this.#u);
+    } else {
+      this.#features = undefined;
+      this.ledger = new SegmentLedger(this.#u, "rate");
+      this.activity = new Float32Array(this.#u);
+    }
   }
 
   /** A copy that drives a copy of the device in `mode`: no history, feedback or pending recommendations. */
@@ -160,8 +189,15 @@ export class ProxiedGc implements GcPolicy {
       interval = now - prevTime;
       prevCell = this.cellOf[lba]!;
     }
-    const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.#u));
-    const cell = lifetimeCell(interval, act, this.#u);
+    let cell: number;
+    const f = this.#features;
+    if (f) {
+      const act = (this.activity[lba] = decayActivityQ16(this.activity[lba]!, interval, f.tau));
+      cell = cellQ(interval, act, f);
+    } else {
+      const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.#u));
+      cell = lifetimeCell(interval, act, this.#u);
+    }
     this.cellOf[lba] = cell;
     this.history?.push(now, prevCell, cell);
     this.ledger.invalidate(lba, view);
@@ -175,7 +211,7 @@ export class ProxiedGc implements GcPolicy {
   }
 
   hostLog(lba: number, view: GcView): number {
-    if (this.#modelPlaces()) return lifetimeClass(this.ledger.remaining(lba, view.now), this.#u, this.logs);
+    if (this.#modelPlaces()) return this.#class(this.ledger.remaining(lba, view.now));
     return this.fallback.hostLog?.(lba, view) ?? 0;
   }
 
@@ -184,10 +220,14 @@ export class ProxiedGc implements GcPolicy {
     // most likely changed hotness: expect its age again.
     let life = this.#life(this.cellOf[lba]!);
     const age = view.now - view.blockTime[lba]!;
-    if (age > STALE * life) life = age;
+    if (this.integer ? age * 256 > STALE_Q8 * life : age > STALE * life) life = age;
     this.ledger.setLife(lba, life);
-    if (this.#modelPlaces()) return lifetimeClass(life, this.#u, this.logs);
+    if (this.#modelPlaces()) return this.#class(life);
     return this.fallback.gcLog?.(lba, victim, view) ?? 0;
+  }
+
+  #class(life: number): number {
+    return this.integer ? lifeClassQ(life, this.#u, this.logs) : lifetimeClass(life, this.#u, this.logs);
   }
 
   /** The model's victim: a pending recommendation still valid, else the table's own choice. */
@@ -215,7 +255,16 @@ export class ProxiedGc implements GcPolicy {
     if (vd === 0) return 0;
     const sm = this.ledger.score(model, view);
     const sd = this.ledger.score(dflt, view);
+    // Integer scores give a Q16 confidence; the threshold compares against it exactly when it
+    // is a multiple of 2^-16 (0.5 is).
+    if (this.integer) return confidenceQ16(sm, sd) / 2 ** CONF_FRAC;
     return sm <= 0 ? 0 : Math.max(0, Math.min(1, 1 - sd / sm));
+  }
+
+  /** The model's victim copies at most vetoRatio x the default's + vetoSlack (in 1/256ths when integer). */
+  #withinVeto(vm: number, vd: number): boolean {
+    if (this.integer) return vm * 256 <= this.#vetoRatioQ8 * vd + this.#vetoSlackQ8;
+    return vm <= this.#vetoRatio * vd + this.#vetoSlack;
   }
 
   selectVictim(view: GcView): number {
@@ -234,7 +283,7 @@ export class ProxiedGc implements GcPolicy {
       model: ans ? { decision: ans.victim, confidence: confidence! } : undefined,
       confidenceThreshold: this.confidenceThreshold,
       budgetRemaining: this.budget.remaining,
-      guard: (m, df) => isVictim(view, m) && (mode !== Mode.collaboration || view.segValid[m]! <= this.#vetoRatio * view.segValid[df]! + this.#vetoSlack),
+      guard: (m, df) => isVictim(view, m) && (mode !== Mode.collaboration || this.#withinVeto(view.segValid[m]!, view.segValid[df]!)),
     });
     if (mode === Mode.collaboration) this.budget.record(d.consumesBudget);
     this.decided[mode][d.source]++;

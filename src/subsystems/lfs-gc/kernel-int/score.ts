@@ -1,0 +1,99 @@
+/**
+ * @module subsystems/lfs-gc/kernel-int/score
+ * The victim score and the rate quantities of `policies/lifetime.ts` in integers.
+ *
+ * - A block's predicted overwrite rate is Q40 (the unit the `gc-segment-state` dataset already
+ *   publishes): floor(2^40 / L) for its life L clamped to [1, HORIZON_CAP·U]; per-segment sums
+ *   are exact integers below blocksPerSegment·2^40 ≤ 2^52.
+ * - The score is (1-u)·√R/(1+u) × 2^32, floored, as an integer below 2^52, R the expected
+ *   remaining life (`remainingFromRates`, capped at 2^40 host writes). R is carried as a
+ *   mantissa of 26+ bits and a binary exponent, the mantissa normalised to [2^50, 2^52) with
+ *   an even exponent so its integer square root keeps 25 bits; the staleness test
+ *   quiet·S > max(STALE_GAPS, v)·2^40 becomes quiet > floor(max(STALE_GAPS, v)·2^40 / S) (the
+ *   maximum taken in 1/256ths), which needs no product. Scores compare as plain integers; the model's confidence over the
+ *   default's is taken in Q16 from the two scores.
+ */
+import { STALE_GAPS } from "../policies/lifetime.ts";
+import { bitLength, isqrt, shift, udiv } from "./arith.ts";
+
+/** Fraction bits of rates and rate sums. */
+export const RATE_FRAC = 40;
+export const RATE_ONE = 2 ** RATE_FRAC;
+/** Lives beyond this many logical devices' worth of writes count as this far (lifetime.ts). */
+export const HORIZON_CAP = 64;
+/** Remaining lives are capped here (a quiet time beyond it counts as it). */
+export const R_CAP = 2 ** 40;
+/** Fraction bits of the score. */
+export const SCORE_FRAC = 32;
+/** Largest blocks per segment: keeps rate sums and the score's products below 2^53. */
+export const MAX_BLOCKS_PER_SEGMENT = 4096;
+/** Fraction bits of the confidence. */
+export const CONF_FRAC = 16;
+/** STALE_GAPS in 1/256ths (exact for the integer rule constants). */
+export const STALE_GAPS_Q8 = Math.round(STALE_GAPS * 256);
+
+/** Q40 overwrite rate of a block expected to live `life` more host writes on a device of `u` blocks. */
+export function rateQ40(life: number, u: number): number {
+  const cap = HORIZON_CAP * u;
+  const l = life < 1 ? 1 : life > cap ? cap : life;
+  // Lives come from the u32 table or from ages: integers. The unquantised-table comparison
+  // (proxy/bench.ts) is the only caller with fractional lives.
+  return Number.isInteger(l) ? udiv(RATE_ONE, l) : Math.floor(RATE_ONE / l);
+}
+
+/** A life clamped as the ledger stores it: [1, HORIZON_CAP·U]. */
+export function clampLife(life: number, u: number): number {
+  const cap = HORIZON_CAP * u;
+  return life < 1 ? 1 : life > cap ? cap : life;
+}
+
+/**
+ * Victim score of a sealed segment of `b` blocks with `v` ≥ 1 valid, their Q40 rates summing
+ * to `s`, quiet for `quiet` host writes: floor((b-v)/(b+v)·√R·2^32) to within the quantisation.
+ */
+export function segmentScore(v: number, b: number, s: number, quiet: number): number {
+  let x: number, e: number;
+  // quiet·s/2^40 > max(STALE_GAPS, v)  ⇔  quiet > floor(max(256·STALE_GAPS, 256·v)·2^32 / s)
+  if (s > 0 && quiet > udiv(Math.max(STALE_GAPS_Q8, 256 * v) * 2 ** 32, s)) {
+    x = quiet < R_CAP ? quiet : R_CAP;
+    e = 0;
+  } else if (s < v) {
+    x = R_CAP; // R = v·2^40/s > 2^40
+    e = 0;
+  } else {
+    const k = Math.max(0, bitLength(s) - 26);
+    const a = 52 - bitLength(v);
+    x = udiv(v * 2 ** a, shift(s, -k)); // R ≈ x·2^(40-a-k), x ≥ 2^25
+    e = 40 - a - k;
+  }
+  let l = 51 - bitLength(x);
+  if ((e - l) % 2 !== 0) l++;
+  x = shift(x, l); // [2^50, 2^52), exponent even
+  e -= l;
+  const y = isqrt(x); // √R ≈ y·2^(e/2)
+  const z = udiv((b - v) * y * 2 ** 13, b + v);
+  return shift(z, e / 2 + SCORE_FRAC - 13);
+}
+
+/** 1 - sd/sm in Q16, clamped to [0, 2^16] (sm, sd: integer scores). */
+export function confidenceQ16(sm: number, sd: number): number {
+  if (sm <= 0) return 0;
+  if (sd >= sm) return 0;
+  // Drop low bits so (sm - sd)·2^16 stays below 2^53.
+  const k = Math.max(0, bitLength(sm) - 36);
+  const den = shift(sm, -k);
+  return Math.min(2 ** CONF_FRAC, udiv(shift(sm - sd, -k) * 2 ** CONF_FRAC, den));
+}
+
+/** Log of a block expected to live `life` more host writes: the twin of `lifetimeClass`. */
+export function lifeClassQ(life: number, u: number, logs: number): number {
+  const x = life * 32; // exact: a power-of-two product
+  if (logs <= 1 || !(x >= u)) return 0;
+  let c = 1;
+  let t = u * 4;
+  while (c < logs - 1 && x >= t) {
+    c++;
+    t *= 4;
+  }
+  return c;
+}

@@ -58,6 +58,16 @@ export const CONFIG_SCHEMA = {
             },
           },
           controller: { $ref: "#/definitions/thresholds" },
+          retain: {
+            type: "object",
+            additionalProperties: false,
+            default: {},
+            description: "how much the store keeps of what this proxy publishes, newest first (0: everything)",
+            properties: {
+              datasetRows: { type: "integer", minimum: 0, default: 0, description: "rows kept per dataset" },
+              feedback: { type: "integer", minimum: 0, default: 0, description: "feedback records kept" },
+            },
+          },
           options: { type: "object", default: {} },
         },
         allOf: [{ if: { type: "object", properties: { adapter: { const: "lfs-gc" } } }, then: { type: "object", properties: { options: { $ref: "#/definitions/lfsGcOptions" } } } }],

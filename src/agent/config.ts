@@ -18,6 +18,8 @@ export interface ProxyConfig {
   readonly initialMode: Mode;
   readonly confidenceThreshold: number;
   readonly budget: { readonly limit: number; readonly window: number };
+  /** Rows kept per dataset and feedback records kept in the store, newest first (0: all). */
+  readonly retain: { readonly datasetRows: number; readonly feedback: number };
   /** Resolved: global controller settings, overridden by the proxy's own. */
   readonly controller: ControllerThresholds;
   /**

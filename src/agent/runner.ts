@@ -1,7 +1,8 @@
 /**
  * @module agent/runner
  * Runs one proxy: the agent's loop for one subsystem adapter. Each `tick` handles CLI requests,
- * deploys the registry's active model when it changed, stores feedback and published datasets,
+ * deploys the registry's active model when it changed, stores feedback and published datasets
+ * (keeping the newest `retain` of each where the configuration bounds them),
  * reads efficiency, runs the mode controller and writes the resulting mode kernel-side, and
  * publishes a status row. Heartbeats are separate (`heartbeat`) so the agent can send them more
  * often than it evaluates. Every mode transition goes to the event log with its evidence.
@@ -209,13 +210,18 @@ export class ProxyRunner {
     await this.#handleRequests();
     await this.#syncModel();
     const fb = await this.adapter.backPropagate();
-    if (fb.length) this.#feedbackStored += this.store.data.addFeedback(fb);
+    const keep = this.config.retain;
+    if (fb.length) {
+      this.#feedbackStored += this.store.data.addFeedback(fb);
+      if (keep.feedback > 0) this.store.data.pruneFeedback(this.name, keep.feedback);
+    }
     const portions: DatasetPortion[] = [];
     for (const p0 of await this.adapter.pollDatasets()) {
       const p = this.adapter.preprocessData(p0);
       this.store.db.transaction(() => {
         this.store.data.putDataset(this.name, p.dataset);
         this.store.data.appendRows(this.name, p.dataset.id, p.rows);
+        if (keep.datasetRows > 0) this.store.data.pruneRows(this.name, p.dataset.id, keep.datasetRows);
       })();
       portions.push(p);
     }

@@ -35,7 +35,7 @@ const U = 8192;
 const PER_ROUND = U / 16;
 const ROUND_MS = 50;
 
-async function runAgent(workload: string, rounds: number, stopAt?: string) {
+async function runAgent(workload: string, rounds: number, stopAt?: string, retain?: { datasetRows?: number; feedback?: number }) {
   let ms = 1_000_000;
   const round = async () => {
     ms += ROUND_MS;
@@ -45,7 +45,7 @@ async function runAgent(workload: string, rounds: number, stopAt?: string) {
   const config = parseConfig({
     agent: { store: join(dir, `${workload}.db`), heartbeatMs: 100, heartbeatTimeoutMs: 1000, evaluateMs: ROUND_MS },
     metrics: { enabled: false },
-    proxies: [{ name: "gc0", adapter: "lfs-gc", options: { workload, logicalBlocks: U, epochWrites: U, writesPerPoll: PER_ROUND, seed: 1 } }],
+    proxies: [{ name: "gc0", adapter: "lfs-gc", ...(retain ? { retain } : {}), options: { workload, logicalBlocks: U, epochWrites: U, writesPerPoll: PER_ROUND, seed: 1 } }],
   });
   const { logger } = memoryLogger();
   const agent = await Agent.start(config, { logger, now: () => ms, nowNs: () => BigInt(ms) * 1_000_000n, timers: false });
@@ -111,9 +111,13 @@ describe("kmlib agent runs an lfs-gc proxy", () => {
     assert.equal(json[0]?.mode, "recommendation");
   });
 
-  test("uniform: nothing to learn, it stays in learning", async () => {
-    const { agent, runner, store } = await runAgent("uniform", (16 * U) / PER_ROUND);
+  test("uniform: nothing to learn, it stays in learning (the store keeping only the newest history and feedback)", async () => {
+    const { agent, runner, store, rounds } = await runAgent("uniform", (16 * U) / PER_ROUND, undefined, { datasetRows: 2 * U, feedback: 1000 });
     try {
+      const kept = [...store.data.rows("gc0", "gc-block-history")].map((r) => r.seq);
+      assert.equal(kept.length, 2 * U);
+      assert.equal(kept.at(-1), U + rounds * PER_ROUND - 1, "the newest record (after the device's initial fill) is kept");
+      assert.equal(store.data.feedbackCount("gc0"), 1000);
       assert.equal(runner.controller.mode, "learning");
       assert.deepEqual(store.events({ proxy: "gc0", kind: "mode" }), []);
       const paired = (await runner.status()).paired!;

@@ -59,6 +59,25 @@ describe("agent store", () => {
     assert.deepEqual([...s.data.rows("p", "d1")], [{ seq: 0, features: [1, 2], label: 1 }, { seq: 1, features: [3, 4] }]);
   });
 
+  test("retention keeps the newest rows of one dataset and the newest feedback of one proxy", () => {
+    using s = Store.open(fresh());
+    for (const id of ["d1", "d2"]) s.data.putDataset("p", { id, type: "memory stream", state: "extracted partially", available: 10, extracted: 10, columns: ["a"] });
+    const rows = Array.from({ length: 10 }, (_, i) => ({ seq: i, features: [i] }));
+    s.data.appendRows("p", "d1", rows);
+    s.data.appendRows("p", "d2", rows);
+    assert.equal(s.data.pruneRows("p", "d1", 3), 7);
+    assert.deepEqual([...s.data.rows("p", "d1")].map((r) => r.seq), [7, 8, 9]);
+    assert.equal(s.data.dataset("p", "d2").rows, 10, "another dataset is untouched");
+    assert.equal(s.data.pruneRows("p", "d1", 5), 0, "fewer rows than kept: nothing deleted");
+    assert.throws(() => s.data.pruneRows("p", "d1", 0), (e: unknown) => isKmlibError(e, ErrorCode.InvalidArgument));
+    const fb = (proxy: string, seq: number) => ({ proxy, seq, mode: "learning" as const, source: "default" as const, defaultDecision: 0 });
+    s.data.addFeedback([1, 2, 3, 4].map((i) => fb("p", i)));
+    s.data.addFeedback([1, 2].map((i) => fb("q", i)));
+    assert.equal(s.data.pruneFeedback("p", 2), 2);
+    assert.deepEqual(s.data.feedback("p").map((r) => r.seq), [3, 4]);
+    assert.equal(s.data.feedbackCount("q"), 2, "another proxy's feedback is untouched");
+  });
+
   test("model registry: versions, atomic activation, rollback as a stack, typed errors", () => {
     let now = 1000;
     using s = Store.open(fresh(), { now: () => now++ });

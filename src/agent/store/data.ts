@@ -108,6 +108,18 @@ export class DataStore {
     return d;
   }
 
+  /** Keeps only the newest `keep` rows (by seq) of a dataset; returns how many were deleted. */
+  pruneRows(proxy: string, dataset: string, keep: number): number {
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new KmlibError(ErrorCode.InvalidArgument, `rows to keep must be a positive integer, got ${keep}`);
+    const r = this.db
+      .prepare(
+        `DELETE FROM dataset_rows WHERE proxy = ? AND dataset = ? AND seq < (
+           SELECT seq FROM dataset_rows WHERE proxy = ? AND dataset = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)`,
+      )
+      .run(proxy, dataset, proxy, dataset, keep - 1);
+    return r.changes;
+  }
+
   *rows(proxy: string, dataset: string): Generator<DatasetRow> {
     const it = this.db.prepare("SELECT seq, features, label FROM dataset_rows WHERE proxy = ? AND dataset = ? ORDER BY seq").iterate(proxy, dataset) as IterableIterator<{
       seq: number;
@@ -135,6 +147,15 @@ export class DataStore {
         return n;
       })
       .immediate();
+  }
+
+  /** Keeps only the newest `keep` feedback records (by seq) of a proxy; returns how many were deleted. */
+  pruneFeedback(proxy: string, keep: number): number {
+    if (!Number.isSafeInteger(keep) || keep < 1) throw new KmlibError(ErrorCode.InvalidArgument, `records to keep must be a positive integer, got ${keep}`);
+    const r = this.db
+      .prepare("DELETE FROM feedback WHERE proxy = ? AND seq < (SELECT seq FROM feedback WHERE proxy = ? ORDER BY seq DESC LIMIT 1 OFFSET ?)")
+      .run(proxy, proxy, keep - 1);
+    return r.changes;
   }
 
   feedback(proxy: string, opts: { sinceSeq?: number; limit?: number } = {}): FeedbackRecord[] {

@@ -80,6 +80,9 @@ describe("kmlib agent runs an lfs-gc proxy", () => {
       const models = store.registry.list("gc0");
       assert.ok(models.length >= 2, `${models.length} table versions registered`);
       assert.ok(models.every((m) => m.kind === TABLE_KIND && m.artefactFormat === TABLE_FORMAT));
+      // Each names the history it learned from (the stream starts after the device's initial fill).
+      const R = DEFAULT_LFS_GC_OPTIONS.retrainWrites;
+      assert.equal(models[1]!.trainingData, `gc-block-history seq [${U}, ${U + 2 * R}) (new since the previous table: [${U + R}, ${U + 2 * R}))`);
       const active = store.registry.active("gc0")!;
       assert.equal(active, models.at(-1)!.version);
       assert.equal(runner.deployedVersion, active);

@@ -27,6 +27,8 @@ export class GcModelThread implements ModelThread {
   #learner: GcLearner | undefined;
   /** Records behind the last registered table. */
   #trainedAt = 0;
+  /** Stream positions (seq) learned from: the first, and the end of the last table's data and of all. */
+  #seq = { first: -1, tabled: -1, end: -1 };
 
   constructor(readonly adapter: LfsGcAdapter) {}
 
@@ -36,21 +38,29 @@ export class GcModelThread implements ModelThread {
     if (this.#learner?.logicalBlocks !== u) {
       this.#learner = new GcLearner(u);
       this.#trainedAt = 0;
+      this.#seq = { first: -1, tabled: -1, end: -1 };
     }
     return this.#learner;
   }
 
   async learn(ctx: ModelThreadContext): Promise<void> {
     const l = this.learner;
-    for (const p of ctx.portions) if (p.dataset.id === "gc-block-history") l.ingest(historyColumns(p));
+    for (const p of ctx.portions) {
+      if (p.dataset.id !== "gc-block-history") continue;
+      l.ingest(historyColumns(p));
+      if (this.#seq.first < 0) this.#seq.first = this.#seq.tabled = p.portion.offset;
+      this.#seq.end = p.portion.offset + p.portion.size;
+    }
     const due = l.records > this.#trainedAt && l.records - this.#trainedAt >= this.adapter.options.retrainWrites;
     if (!due) return;
-    const from = this.#trainedAt;
+    const s = this.#seq;
+    const trainingData = `gc-block-history seq [${s.first}, ${s.end}) (new since the previous table: [${s.tabled}, ${s.end}))`;
     this.#trainedAt = l.records;
+    s.tabled = s.end;
     const m = ctx.store.registry.register({
       proxy: ctx.proxy,
       kind: TABLE_KIND,
-      trainingData: `gc-block-history records [0, ${l.records}) (new since the previous table: [${from}, ${l.records}))`,
+      trainingData,
       metrics: { records: l.records, clock: l.now },
       artefact: l.artefact(),
       artefactFormat: TABLE_FORMAT,

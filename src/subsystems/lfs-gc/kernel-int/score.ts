@@ -27,6 +27,8 @@ export const R_CAP = 2 ** 40;
 export const SCORE_FRAC = 32;
 /** Largest blocks per segment: keeps rate sums and the score's products below 2^53. */
 export const MAX_BLOCKS_PER_SEGMENT = 4096;
+/** Score of a segment with no valid block: above every other (the ledger takes it at once). */
+export const SCORE_EMPTY = 2 ** 53 - 1;
 /** Fraction bits of the confidence. */
 export const CONF_FRAC = 16;
 /** STALE_GAPS in 1/256ths (exact for the integer rule constants). */
@@ -48,10 +50,11 @@ export function clampLife(life: number, u: number): number {
 }
 
 /**
- * Victim score of a sealed segment of `b` blocks with `v` ≥ 1 valid, their Q40 rates summing
+ * Victim score of a sealed segment of `b` blocks with `v` ≤ b valid, their Q40 rates summing
  * to `s`, quiet for `quiet` host writes: floor((b-v)/(b+v)·√R·2^32) to within the quantisation.
  */
 export function segmentScore(v: number, b: number, s: number, quiet: number): number {
+  if (v === 0) return SCORE_EMPTY;
   let x: number, e: number;
   // quiet·s/2^40 > max(STALE_GAPS, v)  ⇔  quiet > floor(max(256·STALE_GAPS, 256·v)·2^32 / s)
   if (s > 0 && quiet > udiv(Math.max(STALE_GAPS_Q8, 256 * v) * 2 ** 32, s)) {

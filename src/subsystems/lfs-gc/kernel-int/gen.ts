@@ -1,0 +1,255 @@
+/**
+ * @module subsystems/lfs-gc/kernel-int/gen
+ * The GC kernel side's per-write and per-segment work as eBPF, built with kmlib's own DSL (no
+ * clang): two XDP programs for BPF_PROG_TEST_RUN whose packet is a record of `record.ts`.
+ *
+ * - `featureProgram`: the new Q16 activity (shift + table + quadratic), the cell (threshold
+ *   compares), the lifetime-table lookup in the `gc_life` ARRAY map and the Q40 rate.
+ * - `scoreProgram`: the integer victim score of one segment (normalised mantissa, bit-length
+ *   by binary search, a 26-step integer square root, signed exponent shifts).
+ *
+ * Each step is the instruction of the twin's exact integer step (`features.ts`, `score.ts`),
+ * so the kernel's answers equal the twins' bit for bit (checked by the kernel test). Verdicts:
+ * XDP_PASS when the record was computed, XDP_ABORTED for a short record, XDP_DROP when a map
+ * lookup failed.
+ */
+import {
+  Add, ArSh, Call, Div, Exit, Helper, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, Ja, LoadImm64, LoadMapPtr, LoadMapValue, LoadMem, Lsh, Mov, Mul, Neg, Rsh,
+  StoreMem, Sub, And, Xor, label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type AsmInput, type AsmItem, type Register,
+} from "../../../bpf/asm/index.ts";
+import { XdpAction } from "../../../bpf/types.ts";
+import { ACT_MAX, ACT_ONE, ACT_THRESHOLDS, COUNT_BUCKETS, EXP_BITS, INTERVAL_BUCKETS, LN2_Q36, LOG2E_Q21, Y_FRAC } from "./features.ts";
+import { ConfigLayout, FeatureRecord, MapNames, ScoreRecord } from "./record.ts";
+import { R_CAP, SCORE_EMPTY, SCORE_FRAC, STALE_GAPS_Q8 } from "./score.ts";
+
+/** r7 = the record (packet) of `size` bytes, or return XDP_ABORTED. Clobbers r2, r3. */
+function recordOrAbort(size: number, bad: string): AsmInput {
+  return [
+    LoadMem("W", R7, R1, 0), // xdp_md.data
+    LoadMem("W", R3, R1, 4), // xdp_md.data_end
+    Mov.reg(R2, R7),
+    Add.imm(R2, size),
+    JGT.reg(R2, R3, bad),
+  ];
+}
+
+const verdict = (name: string, v: number): AsmInput => [label(name), Mov.imm(R0, v), Exit()];
+
+export function featureProgram(): AsmInput {
+  const T = ConfigLayout, F = FeatureRecord;
+  const cellIb: AsmItem[] = [];
+  for (let k = 0; k < INTERVAL_BUCKETS - 2; k++) cellIb.push(LoadMem("DW", R3, R8, T.thresholds + 8 * k), JLT.reg(R1, R3, "ib_done"), Add.imm(R2, 1));
+  const cellCb: AsmInput = ACT_THRESHOLDS.map((t) => [JLT.imm(R0, t, "cb_done"), Add.imm(R2, 1)]);
+  return [
+    ...recordOrAbort(F.size, "bad"),
+    LoadMapValue(R8, MapNames.config, 0),
+    LoadMem("DW", R1, R7, F.interval),
+    LoadMem("DW", R2, R7, F.prevActivity),
+    // Activity: ACT_ONE for a first write or past the horizon, else prev·2^-y + ACT_ONE.
+    Mov.imm(R0, ACT_ONE),
+    JEq.imm(R1, 0, "act_done"),
+    LoadMem("DW", R3, R8, T.horizon),
+    JGE.reg(R1, R3, "act_done"),
+    LoadMem("DW", R3, R8, T.tau),
+    Mov.reg(R4, R1),
+    Div.reg(R4, R3), // qi
+    Mov.reg(R5, R4),
+    Mul.reg(R5, R3),
+    Mov.reg(R9, R1),
+    Sub.reg(R9, R5), // ri
+    Lsh.imm(R9, Y_FRAC),
+    Div.reg(R9, R3),
+    Lsh.imm(R4, Y_FRAC),
+    Add.reg(R4, R9), // t = interval/τ, Q26
+    Mul.imm(R4, LOG2E_Q21),
+    Rsh.imm(R4, 21), // y
+    Mov.reg(R5, R4),
+    Rsh.imm(R5, Y_FRAC), // n
+    And.imm(R4, 2 ** Y_FRAC - 1), // x
+    Mov.reg(R3, R4),
+    Rsh.imm(R3, Y_FRAC - EXP_BITS), // h
+    And.imm(R4, 2 ** (Y_FRAC - EXP_BITS) - 1), // l
+    LoadImm64(R9, LN2_Q36),
+    Mul.reg(R4, R9),
+    Rsh.imm(R4, 30), // m
+    Mov.reg(R9, R4),
+    Mul.reg(R9, R4),
+    Rsh.imm(R9, 33), // m²/2
+    LoadImm64(R0, 2 ** 32),
+    Sub.reg(R0, R4),
+    Add.reg(R0, R9), // g
+    Lsh.imm(R3, 2),
+    Add.reg(R3, R8),
+    LoadMem("W", R3, R3, T.exp), // 2^(-h/1024), Q31
+    Mul.reg(R0, R3),
+    Rsh.imm(R0, 32), // 2^-x, Q31
+    Rsh.reg(R0, R5), // 2^-y
+    Mul.reg(R0, R2),
+    Rsh.imm(R0, 31),
+    Add.imm(R0, ACT_ONE),
+    LoadImm64(R3, ACT_MAX),
+    JLE.reg(R0, R3, "act_done"),
+    Mov.reg(R0, R3),
+    label("act_done"),
+    StoreMem("DW", R7, F.activity, R0),
+    // Cell: interval bucket by thresholds (ascending: the first miss ends it), then activity.
+    Mov.imm(R2, 0),
+    JEq.imm(R1, 0, "ib_done"),
+    Mov.imm(R2, 1),
+    ...cellIb,
+    label("ib_done"),
+    Mul.imm(R2, COUNT_BUCKETS),
+    ...cellCb,
+    label("cb_done"),
+    StoreMem("DW", R7, F.cell, R2),
+    // Life: gc_life[cell]; rate = 2^40 / clamp(life, 1, lifeCap).
+    StoreMem("W", R10, -4, R2),
+    LoadMapPtr(R1, MapNames.life),
+    Mov.reg(R2, R10),
+    Add.imm(R2, -4),
+    Call(Helper.map_lookup_elem),
+    JEq.imm(R0, 0, "fail"),
+    LoadMem("W", R1, R0, 0),
+    StoreMem("DW", R7, F.life, R1),
+    JNE.imm(R1, 0, "life_pos"),
+    Mov.imm(R1, 1),
+    label("life_pos"),
+    LoadMem("DW", R3, R8, T.lifeCap),
+    JLE.reg(R1, R3, "life_ok"),
+    Mov.reg(R1, R3),
+    label("life_ok"),
+    LoadImm64(R3, 2 ** 40),
+    Div.reg(R3, R1),
+    StoreMem("DW", R7, F.rate, R3),
+    Mov.imm(R0, XdpAction.PASS),
+    Exit(),
+    verdict("fail", XdpAction.DROP),
+    verdict("bad", XdpAction.ABORTED),
+  ];
+}
+
+let labels = 0;
+
+/**
+ * dst = bit length of src (0 for 0), by binary search without branches (the verifier would
+ * walk every combination of taken jumps): each step shifts by w when src >> w is not zero,
+ * tested as the sign of its negation. Clobbers tmp and scratch; src is kept.
+ */
+function bitLength(dst: Register, src: Register, tmp: Register, scratch: Register): AsmInput {
+  const out: AsmItem[] = [Mov.imm(dst, 0), Mov.reg(tmp, src)];
+  for (const w of [32, 16, 8, 4, 2, 1]) {
+    out.push(Mov.reg(scratch, tmp), Rsh.imm(scratch, w), Neg(scratch), Rsh.imm(scratch, 63), Lsh.imm(scratch, Math.log2(w)), Rsh.reg(tmp, scratch), Add.reg(dst, scratch));
+  }
+  out.push(Add.reg(dst, tmp));
+  return out;
+}
+
+/** x = x·2^k (k ≥ 0) or floor(x / 2^-k), k a signed register. Clobbers k. */
+function shiftSigned(x: Register, k: Register): AsmInput {
+  const id = `sh${labels++}`;
+  return [JSGE.imm(k, 0, `${id}_l`), Neg(k), Rsh.reg(x, k), Ja(`${id}_d`), label(`${id}_l`), Lsh.reg(x, k), label(`${id}_d`)];
+}
+
+/**
+ * Registers: r7 record, r1 v, r2 b, r3 s, r4 quiet; r0 mantissa x, r6 exponent e (signed);
+ * r5, r8, r9 scratch (and r3, r4 once s and quiet are used).
+ */
+export function scoreProgram(): AsmInput {
+  const S = ScoreRecord;
+  const isqrt: AsmItem[] = [];
+  // Bit-by-bit square root of x < 2^52, without branches: r5 = result, r8 = bit, r9 = res + bit,
+  // r3 = all ones when x >= res + bit (the sign of x - (res + bit), both < 2^53), r4 scratch.
+  isqrt.push(Mov.imm(R5, 0), LoadImm64(R8, 2 ** 50));
+  for (let i = 0; i < 26; i++) {
+    isqrt.push(
+      Mov.reg(R9, R5), Add.reg(R9, R8), Rsh.imm(R5, 1),
+      Mov.reg(R3, R0), Sub.reg(R3, R9), ArSh.imm(R3, 63), Xor.imm(R3, -1),
+      And.reg(R9, R3), Sub.reg(R0, R9),
+      Mov.reg(R4, R8), And.reg(R4, R3), Add.reg(R5, R4),
+      Rsh.imm(R8, 2),
+    );
+  }
+  return [
+    ...recordOrAbort(S.size, "bad"),
+    LoadMem("DW", R1, R7, S.valid),
+    LoadMem("DW", R2, R7, S.blocksPerSegment),
+    LoadMem("DW", R3, R7, S.rateSum),
+    LoadMem("DW", R4, R7, S.quiet),
+    JGT.reg(R1, R2, "bad"),
+    JNE.imm(R1, 0, "nonempty"),
+    LoadImm64(R0, SCORE_EMPTY),
+    Ja("store"),
+    label("nonempty"),
+    Mov.imm(R6, 0),
+    // Stale: quiet > floor(max(256·STALE_GAPS, 256·v)·2^32 / s), s > 0.
+    JEq.imm(R3, 0, "fresh"),
+    Mov.reg(R5, R1),
+    Lsh.imm(R5, 8),
+    JGE.imm(R5, STALE_GAPS_Q8, "gaps"),
+    Mov.imm(R5, STALE_GAPS_Q8),
+    label("gaps"),
+    Lsh.imm(R5, 32),
+    Div.reg(R5, R3),
+    JLE.reg(R4, R5, "fresh"),
+    Mov.reg(R0, R4),
+    LoadImm64(R5, R_CAP),
+    JLE.reg(R0, R5, "norm"),
+    Mov.reg(R0, R5),
+    Ja("norm"),
+    label("fresh"),
+    JGE.reg(R3, R1, "ratio"),
+    LoadImm64(R0, R_CAP),
+    Ja("norm"),
+    // x = (v << a) / (s >> k), a = 52 - bitlen(v), k = max(0, bitlen(s) - 26); e = 40 - a - k.
+    label("ratio"),
+    ...bitLength(R8, R3, R5, R9),
+    Sub.imm(R8, 26),
+    JSGE.imm(R8, 0, "k_ok"),
+    Mov.imm(R8, 0),
+    label("k_ok"),
+    Mov.reg(R9, R3),
+    Rsh.reg(R9, R8), // s >> k
+    Mov.imm(R6, 40),
+    Sub.reg(R6, R8), // e = 40 - k ...
+    ...bitLength(R8, R1, R5, R0),
+    Mov.imm(R5, 52),
+    Sub.reg(R5, R8), // a
+    Sub.reg(R6, R5), // ... - a
+    Mov.reg(R0, R1),
+    Lsh.reg(R0, R5),
+    Div.reg(R0, R9),
+    // Normalise x to [2^50, 2^52) with an even exponent: l = 51 - bitlen(x), +1 if e - l is odd.
+    label("norm"),
+    ...bitLength(R8, R0, R5, R9),
+    Mov.imm(R5, 51),
+    Sub.reg(R5, R8), // l
+    Mov.reg(R9, R6),
+    Sub.reg(R9, R5),
+    And.imm(R9, 1),
+    Add.reg(R5, R9),
+    Sub.reg(R6, R5), // e -= l
+    ...shiftSigned(R0, R5),
+    ...isqrt, // r5 = y
+    // z = ((b - v)·y·2^13) / (b + v); score = z·2^(e/2 + 32 - 13)
+    Mov.reg(R0, R2),
+    Sub.reg(R0, R1),
+    Mul.reg(R0, R5),
+    Lsh.imm(R0, 13),
+    Add.reg(R2, R1),
+    Div.reg(R0, R2),
+    ArSh.imm(R6, 1),
+    Add.imm(R6, SCORE_FRAC - 13),
+    ...shiftSigned(R0, R6),
+    label("store"),
+    StoreMem("DW", R7, S.score, R0),
+    Mov.imm(R0, XdpAction.PASS),
+    Exit(),
+    verdict("bad", XdpAction.ABORTED),
+  ];
+}
+
+/** An XDP program that only returns XDP_PASS: the anchor of the benches. */
+export function emptyProgram(): AsmInput {
+  return [Mov.imm(R0, XdpAction.PASS), Exit()];
+}
+

@@ -1,0 +1,86 @@
+import { describe, test } from "node:test";
+import assert from "node:assert/strict";
+import { XdpAction, createMap, loadProgram, type BpfMap, type Program } from "../../src/bpf/index.ts";
+import { Rng } from "../../src/ml/rng.ts";
+import { LIFETIME_CELLS } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
+import { ACT_MAX, ACT_THRESHOLDS, FeatureConfig } from "../../src/subsystems/lfs-gc/kernel-int/features.ts";
+import { featureProgram, scoreProgram } from "../../src/subsystems/lfs-gc/kernel-int/gen.ts";
+import {
+  ConfigLayout, MapNames, decodeFeatureRecord, decodeScore, encodeConfig, encodeFeatureRecord, encodeScoreRecord, featureStep, scoreStep,
+} from "../../src/subsystems/lfs-gc/kernel-int/record.ts";
+import { MAX_BLOCKS_PER_SEGMENT, RATE_ONE, rateQ40 } from "../../src/subsystems/lfs-gc/kernel-int/score.ts";
+import { requires } from "../helpers/kernel.ts";
+
+const u32 = (v: number) => {
+  const b = new Uint8Array(4);
+  new DataView(b.buffer).setUint32(0, v, true);
+  return b;
+};
+
+function loadFeature(cfg: FeatureConfig, table: Uint32Array): { prog: Program; maps: BpfMap[] } {
+  const config = createMap({ name: MapNames.config, type: "ARRAY", keySize: 4, valueSize: ConfigLayout.size, maxEntries: 1 });
+  const life = createMap({ name: MapNames.life, type: "ARRAY", keySize: 4, valueSize: 4, maxEntries: LIFETIME_CELLS });
+  config.update(u32(0), encodeConfig(cfg));
+  for (let c = 0; c < LIFETIME_CELLS; c++) life.update(u32(c), u32(table[c]!));
+  const prog = loadProgram({ name: "gc_feature", type: "XDP", instructions: featureProgram(), maps: { [MapNames.config]: config, [MapNames.life]: life } });
+  return { prog, maps: [config, life] };
+}
+
+describe("kernel-int as eBPF in the real kernel", () => {
+  test("feature program: activity, cell, life and rate equal the TypeScript twin bit for bit", (t) => {
+    if (!requires(t, "bpf")) return;
+    const rng = new Rng(21);
+    let n = 0;
+    for (const u of [4096, 1 << 20, 2 ** 26]) {
+      const cfg = new FeatureConfig(u);
+      const table = Uint32Array.from({ length: LIFETIME_CELLS }, () => 1 + Math.floor(rng.next() * 0xffff_fffe));
+      const { prog, maps } = loadFeature(cfg, table);
+      try {
+        const cells = new Set<number>();
+        for (let i = 0; i < 1500; i++) {
+          const r = rng.next();
+          // Intervals across every bucket and their edges, first writes and past-horizon ones.
+          const interval = r < 0.05 ? 0 : r < 0.1 ? Math.floor(2 ** 32 - 1 - rng.next() * 1000) : r < 0.2
+            ? Math.max(1, cfg.intervalThresholds[Math.floor(rng.next() * 24)]! + Math.floor(rng.next() * 3) - 1)
+            : 1 + Math.floor(2 ** (rng.next() * 32));
+          const p = rng.next();
+          const prev = p < 0.1 ? ACT_MAX : p < 0.2 ? Math.max(0, ACT_THRESHOLDS[Math.floor(rng.next() * 15)]! + Math.floor(rng.next() * 3) - 1) : Math.floor(2 ** (16 + rng.next() * 16)) - 1;
+          const out = prog.testRun({ data: encodeFeatureRecord(interval, prev) });
+          assert.equal(out.retval, XdpAction.PASS);
+          const got = decodeFeatureRecord(out.data), want = featureStep(interval, prev, cfg, table);
+          assert.deepEqual(got, want, `u=${u} interval=${interval} prev=${prev}`);
+          cells.add(got.cell);
+          n++;
+        }
+        assert.ok(cells.size > 100, `${cells.size} distinct cells reached`);
+      } finally {
+        prog.close();
+        for (const m of maps) m.close();
+      }
+    }
+    t.diagnostic(`${n} feature records equal`);
+  });
+
+  test("score program: the integer victim score equals the TypeScript twin bit for bit", (t) => {
+    if (!requires(t, "bpf")) return;
+    using prog = loadProgram({ name: "gc_score", type: "XDP", instructions: scoreProgram() });
+    const rng = new Rng(22);
+    let n = 0;
+    for (let i = 0; i < 4000; i++) {
+      const b = [16, 32, 64, 512, MAX_BLOCKS_PER_SEGMENT][i % 5]!;
+      const v = i % 97 === 0 ? 0 : i % 89 === 0 ? b : 1 + Math.floor(rng.next() * b);
+      const r = rng.next();
+      // Rate sums from realistic lives, and the edges: 0, below v (R capped), exactly v·2^40.
+      const s = r < 0.03 ? 0 : r < 0.06 ? Math.floor(rng.next() * v) : r < 0.09 ? v * RATE_ONE
+        : Math.min(v * RATE_ONE, v * rateQ40(Math.floor(2 ** (rng.next() * 32)), 1 << 20));
+      const quiet = Math.floor(2 ** (rng.next() * 44));
+      const out = prog.testRun({ data: encodeScoreRecord(v, b, s, quiet) });
+      assert.equal(out.retval, XdpAction.PASS);
+      assert.equal(decodeScore(out.data), scoreStep(v, b, s, quiet), `v=${v} b=${b} s=${s} quiet=${quiet}`);
+      n++;
+    }
+    const bad = prog.testRun({ data: encodeScoreRecord(5, 4, 0, 0) });
+    assert.equal(bad.retval, XdpAction.ABORTED, "valid > blocks per segment is refused");
+    t.diagnostic(`${n} score records equal`);
+  });
+});

@@ -32,6 +32,16 @@ export function renderMetrics(statuses: readonly ProxyStatus[]): string {
   family("kmlib_good_rate_lower", "gauge", "Wilson 95% lower bound of the good-answer rate", rate("lo"));
   family("kmlib_good_rate_upper", "gauge", "Wilson 95% upper bound of the good-answer rate", rate("hi"));
   family("kmlib_feedback_stored_total", "counter", "Feedback records stored by this agent", statuses.map((s) => [{ proxy: s.proxy }, s.feedbackStored]));
+  // Proxies weighed on paired outcomes (lfs-gc: write amplification per epoch) only.
+  const paired = statuses.filter((s) => s.paired);
+  if (paired.length > 0) {
+    const per = (f: (p: NonNullable<ProxyStatus["paired"]>[string]) => number) =>
+      paired.flatMap((s) => MODES.map((m) => [{ proxy: s.proxy, mode: m }, s.paired![m] ? f(s.paired![m]) : 0] as [Record<string, string>, number]));
+    family("kmlib_paired_outcomes_total", "counter", "Paired outcomes (epochs) measured, per mode", per((p) => p.n));
+    family("kmlib_paired_gain", "gauge", "Mean paired gain of the model over the default (1 - model metric / default metric)", per((p) => p.mean));
+    family("kmlib_paired_gain_lower", "gauge", "Student t 95% lower bound of the paired gain", per((p) => p.lo));
+    family("kmlib_paired_gain_upper", "gauge", "Student t 95% upper bound of the paired gain", per((p) => p.hi));
+  }
   return `${out.join("\n")}\n`;
 }
 

@@ -80,6 +80,7 @@ describe("kmlib agent, status, mode, model, datasets", () => {
 
       const metrics = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
       assert.match(metrics, /# TYPE kmlib_decisions_total counter/);
+      assert.doesNotMatch(metrics, /kmlib_paired/, "no paired families for a rate-evidence proxy");
       const m = /kmlib_decisions_total\{proxy="m0",mode="recommendation",source="model"\} (\d+)/.exec(metrics);
       assert.ok(m && Number(m[1]) > 0, "the model's decisions are counted");
       assert.match(metrics, /kmlib_proxy_mode\{proxy="m0",mode="emergency"\} 1/);

@@ -15,6 +15,7 @@ import { Agent } from "../../src/agent/agent.ts";
 import { CONFIG_SCHEMA } from "../../src/agent/config-schema.ts";
 import { loadConfig, parseConfig } from "../../src/agent/config.ts";
 import { memoryLogger } from "../../src/agent/log.ts";
+import { renderMetrics } from "../../src/agent/metrics.ts";
 import type { ProxyStatus } from "../../src/agent/runner.ts";
 import { ErrorCode, isKmlibError } from "../../src/errors.ts";
 import type { Evidence } from "../../src/proxy/controller.ts";
@@ -100,6 +101,9 @@ describe("kmlib agent runs an lfs-gc proxy", () => {
       assert.equal(status.evidence, "paired");
       assert.equal(status.modelVersion, store.registry.active("gc0"));
       assert.ok(status.paired!.collaboration!.n >= GC_THRESHOLDS.minDecisions! && status.paired!.collaboration!.lo > GC_THRESHOLDS.promoteMargin!);
+      const metrics = renderMetrics(await agent.statuses());
+      const gain = /kmlib_paired_gain_lower\{proxy="gc0",mode="collaboration"\} (\S+)/.exec(metrics);
+      assert.ok(gain && Number(gain[1]) > GC_THRESHOLDS.promoteMargin!, "the Prometheus endpoint carries the paired gain");
     } finally {
       await agent.stop();
     }

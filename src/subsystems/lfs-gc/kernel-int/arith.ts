@@ -7,6 +7,9 @@
  * operations; its kernel test compares both bit for bit.
  */
 
+/** 2^k for k = 0..64 (a lookup: `2 ** k` with a variable k is a slow pow call). */
+export const POW2: Float64Array = Float64Array.from({ length: 65 }, (_, k) => 2 ** k);
+
 /** floor(a / b) for integers 0 <= a < 2^53, 0 < b < 2^53 (eBPF: BPF_DIV, u64). */
 export function udiv(a: number, b: number): number {
   let q = Math.floor(a / b);
@@ -22,10 +25,10 @@ export function udiv(a: number, b: number): number {
  * u64, since a * b < 2^64). Exact in doubles by splitting b into 16-bit halves.
  */
 export function mulShr(a: number, b: number, s: number): number {
-  const hi = Math.floor(b / 65536), lo = b % 65536;
+  const hi = Math.floor(b / 65536), lo = b - hi * 65536; // no `%`: on doubles it is a slow fmod
   // a*b = (a*hi)*2^16 + a*lo; each product < 2^48. floor(x / 2^s) = floor(floor(x / 2^16) / 2^(s-16)).
   const t = a * hi + Math.floor((a * lo) / 65536);
-  return Math.floor(t / 2 ** (s - 16));
+  return Math.floor(t / POW2[s - 16]!);
 }
 
 /** Number of significant bits of an integer 0 <= x < 2^53 (0 for 0). */
@@ -34,15 +37,17 @@ export function bitLength(x: number): number {
   return 64 - Math.clz32(Math.floor(x / 4294967296));
 }
 
-/** floor(sqrt(x)) for an integer 0 <= x < 2^52 (eBPF: the bit-by-bit loop in `gen.ts`). */
+/**
+ * floor(sqrt(x)) for an integer 0 <= x < 2^52 (eBPF: the bit-by-bit loop in `gen.ts`). The
+ * correctly rounded double square root never rounds up to the next integer k there: the
+ * closest x below k² is k² - 1, whose root k - 1/(2k) is more than half an ulp of k below it
+ * while k < 2^26.
+ */
 export function isqrt(x: number): number {
-  let s = Math.floor(Math.sqrt(x));
-  while (s * s > x) s--;
-  while ((s + 1) * (s + 1) <= x) s++;
-  return s;
+  return Math.floor(Math.sqrt(x));
 }
 
 /** x * 2^k for k >= 0, floor(x / 2^-k) for k < 0 (eBPF: LSH / RSH). */
 export function shift(x: number, k: number): number {
-  return k >= 0 ? x * 2 ** k : Math.floor(x / 2 ** -k);
+  return k >= 0 ? x * POW2[k]! : Math.floor(x / POW2[-k]!);
 }

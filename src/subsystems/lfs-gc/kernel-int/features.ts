@@ -17,7 +17,10 @@
  */
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { DECAY, LIFETIME_CELLS } from "../policies/ml-lifetime.ts";
-import { mulShr, udiv } from "./arith.ts";
+import { POW2 as POW2_, mulShr as mulShr_, udiv as udiv_ } from "./arith.ts";
+
+// tsx reads imported bindings through getters on every use: bind the hot ones once.
+const POW2 = POW2_, mulShr = mulShr_, udiv = udiv_;
 
 /** Interval buckets (0: first write) and activity buckets, as in policies/ml-lifetime.ts. */
 export const INTERVAL_BUCKETS = 26;
@@ -99,13 +102,13 @@ export function decayFactorQ31(interval: number, tau: number): number {
   const t = qi * 2 ** Y_FRAC + udiv(ri * 2 ** Y_FRAC, tau); // interval / τ, Q26, < 2^31
   const y = Math.floor((t * LOG2E_Q21) / 2 ** 21); // t · log2(e), Q26
   const n = Math.floor(y / 2 ** Y_FRAC);
-  const x = y % 2 ** Y_FRAC;
+  const x = y - n * 2 ** Y_FRAC; // no `%`: on doubles it is a slow fmod
   const h = Math.floor(x / 2 ** LOW_BITS);
-  const l = x % 2 ** LOW_BITS;
+  const l = x - h * 2 ** LOW_BITS;
   const m = Math.floor((l * LN2_Q36) / 2 ** 30); // l·ln2, Q32, < 2^22
   const g = 2 ** 32 - m + Math.floor((m * m) / 2 ** 33); // e^(-l·ln2), Q32
   const f = mulShr(g, EXP_TABLE[h]!, 32); // 2^-x, Q31
-  return Math.floor(f / 2 ** n);
+  return Math.floor(f / POW2[n]!);
 }
 
 /** Q16 activity after a write `interval` after the previous one (interval ≤ 0: first write). */

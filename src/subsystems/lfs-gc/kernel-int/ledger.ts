@@ -9,7 +9,10 @@
  * available as the reference the tests and benches compare against.
  */
 import type { GcView } from "../policy.ts";
-import { RATE_ONE, clampLife, rateQ40, segmentScore } from "./score.ts";
+import { RATE_ONE, clampLife as clampLife_, freshUntil as freshUntil_, rateQ40 as rateQ40_, segmentScore as segmentScore_ } from "./score.ts";
+
+// tsx reads imported bindings through getters on every use: bind the hot ones once.
+const clampLife = clampLife_, freshUntil = freshUntil_, rateQ40 = rateQ40_, segmentScore = segmentScore_;
 
 /** What the GC's kernel side uses of a rate ledger (the float `SegmentLedger` fits too). */
 export interface RateLedger {
@@ -35,6 +38,15 @@ export class IntSegmentLedger implements RateLedger {
   /** Per segment: exact sum of the Q40 rates of its valid blocks. */
   segSum: Float64Array = new Float64Array(0);
   segLastDeath: Float64Array = new Float64Array(0);
+  /**
+   * Per segment, the fresh (not stale) score and the quiet time up to which it holds, for the
+   * valid count and rate sum they were computed with: between two changes of a segment only
+   * its quiet time moves, and the staleness threshold floor(256·STALE_GAPS·2^32 / s) is fixed.
+   */
+  #cacheValid: Int32Array = new Int32Array(0);
+  #cacheSum: Float64Array = new Float64Array(0);
+  #cacheQuiet: Float64Array = new Float64Array(0);
+  #cacheScore: Float64Array = new Float64Array(0);
 
   constructor(readonly logicalBlocks: number) {
     this.life = new Float64Array(logicalBlocks);
@@ -44,6 +56,10 @@ export class IntSegmentLedger implements RateLedger {
   attach(view: GcView): void {
     this.segSum = new Float64Array(view.segments);
     this.segLastDeath = new Float64Array(view.segments);
+    this.#cacheValid = new Int32Array(view.segments).fill(-1);
+    this.#cacheSum = new Float64Array(view.segments);
+    this.#cacheQuiet = new Float64Array(view.segments);
+    this.#cacheScore = new Float64Array(view.segments);
   }
 
   clone(): IntSegmentLedger {
@@ -52,6 +68,10 @@ export class IntSegmentLedger implements RateLedger {
     c.rate.set(this.rate);
     c.segSum = this.segSum.slice();
     c.segLastDeath = this.segLastDeath.slice();
+    c.#cacheValid = new Int32Array(this.segSum.length).fill(-1);
+    c.#cacheSum = new Float64Array(this.segSum.length);
+    c.#cacheQuiet = new Float64Array(this.segSum.length);
+    c.#cacheScore = new Float64Array(this.segSum.length);
     return c;
   }
 
@@ -91,8 +111,17 @@ export class IntSegmentLedger implements RateLedger {
     return view.now - Math.max(this.segLastDeath[seg]!, view.segSealTime[seg]!);
   }
 
+  /** `segmentScore` of the segment's state (cached while only its quiet time moves and it stays fresh). */
   score(seg: number, view: GcView): number {
-    return segmentScore(view.segValid[seg]!, view.blocksPerSegment, this.segSum[seg]!, this.quietTime(seg, view));
+    const v = view.segValid[seg]!, s = this.segSum[seg]!;
+    const quiet = this.quietTime(seg, view);
+    if (this.#cacheValid[seg] !== v || this.#cacheSum[seg] !== s) {
+      this.#cacheValid[seg] = v;
+      this.#cacheSum[seg] = s;
+      this.#cacheQuiet[seg] = freshUntil(s);
+      this.#cacheScore[seg] = segmentScore(v, view.blocksPerSegment, s, 0);
+    }
+    return quiet <= this.#cacheQuiet[seg]! ? this.#cacheScore[seg]! : segmentScore(v, view.blocksPerSegment, s, quiet);
   }
 
   selectVictim(view: GcView): number {

@@ -9,12 +9,15 @@
  *   remaining life (`remainingFromRates`, capped at 2^40 host writes). R is carried as a
  *   mantissa of 26+ bits and a binary exponent, the mantissa normalised to [2^50, 2^52) with
  *   an even exponent so its integer square root keeps 25 bits; the staleness test
- *   quiet·S > max(STALE_GAPS, v)·2^40 becomes quiet > floor(max(STALE_GAPS, v)·2^40 / S) (the
- *   maximum taken in 1/256ths), which needs no product. Scores compare as plain integers; the model's confidence over the
+ *   quiet·S > STALE_GAPS·2^40 becomes quiet > floor(STALE_GAPS·2^40 / S) (STALE_GAPS taken in
+ *   1/256ths), which needs no product; a stale segment's R is v·quiet. Scores compare as plain integers; the model's confidence over the
  *   default's is taken in Q16 from the two scores.
  */
 import { STALE_GAPS } from "../policies/lifetime.ts";
-import { bitLength, isqrt, shift, udiv } from "./arith.ts";
+import { POW2 as POW2_, bitLength as bitLength_, isqrt as isqrt_, shift as shift_, udiv as udiv_ } from "./arith.ts";
+
+// tsx reads imported bindings through getters on every use: bind the hot ones once.
+const POW2 = POW2_, bitLength = bitLength_, isqrt = isqrt_, shift = shift_, udiv = udiv_;
 
 /** Fraction bits of rates and rate sums. */
 export const RATE_FRAC = 40;
@@ -50,15 +53,24 @@ export function clampLife(life: number, u: number): number {
 }
 
 /**
+ * The longest quiet time a segment with Q40 rate sum `s` is judged by its rates:
+ * quiet·s/2^40 > STALE_GAPS ⇔ quiet > floor(256·STALE_GAPS·2^32 / s). Infinite for s = 0.
+ */
+export function freshUntil(s: number): number {
+  return s > 0 ? udiv(STALE_GAPS_Q8 * 2 ** 32, s) : Infinity;
+}
+
+/**
  * Victim score of a sealed segment of `b` blocks with `v` ≤ b valid, their Q40 rates summing
  * to `s`, quiet for `quiet` host writes: floor((b-v)/(b+v)·√R·2^32) to within the quantisation.
  */
 export function segmentScore(v: number, b: number, s: number, quiet: number): number {
   if (v === 0) return SCORE_EMPTY;
   let x: number, e: number;
-  // quiet·s/2^40 > max(STALE_GAPS, v)  ⇔  quiet > floor(max(256·STALE_GAPS, 256·v)·2^32 / s)
-  if (s > 0 && quiet > udiv(Math.max(STALE_GAPS_Q8, 256 * v) * 2 ** 32, s)) {
-    x = quiet < R_CAP ? quiet : R_CAP;
+  // Stale: R = v·quiet.
+  if (quiet > freshUntil(s)) {
+    x = v * (quiet < R_CAP ? quiet : R_CAP);
+    if (x > R_CAP) x = R_CAP;
     e = 0;
   } else if (s < v) {
     x = R_CAP; // R = v·2^40/s > 2^40
@@ -66,7 +78,7 @@ export function segmentScore(v: number, b: number, s: number, quiet: number): nu
   } else {
     const k = Math.max(0, bitLength(s) - 26);
     const a = 52 - bitLength(v);
-    x = udiv(v * 2 ** a, shift(s, -k)); // R ≈ x·2^(40-a-k), x ≥ 2^25
+    x = udiv(v * POW2[a]!, shift(s, -k)); // R ≈ x·2^(40-a-k), x ≥ 2^25
     e = 40 - a - k;
   }
   let l = 51 - bitLength(x);

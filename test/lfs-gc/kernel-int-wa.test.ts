@@ -2,7 +2,11 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { Mode } from "../../src/proxy/mode.ts";
 import { greedy } from "../../src/subsystems/lfs-gc/policies/classical.ts";
+import { IntSegmentLedger } from "../../src/subsystems/lfs-gc/kernel-int/ledger.ts";
+import { segmentScore } from "../../src/subsystems/lfs-gc/kernel-int/score.ts";
+import { SegState } from "../../src/subsystems/lfs-gc/policy.ts";
 import { ProxiedGc } from "../../src/subsystems/lfs-gc/proxy/kernel-policy.ts";
+import { LogStore } from "../../src/subsystems/lfs-gc/store.ts";
 import { LifetimeTrainer } from "../../src/subsystems/lfs-gc/proxy/table.ts";
 import { simulate } from "../../src/subsystems/lfs-gc/simulate.ts";
 import { HotColdWorkload } from "../../src/subsystems/lfs-gc/workload.ts";
@@ -70,5 +74,35 @@ describe("kernel-int in the simulated kernel side", () => {
     const ratio = Math.exp(logSum / seeds.length);
     t.diagnostic(`geometric mean WA ratio integer/float ${ratio.toFixed(4)}`);
     assert.ok(Math.abs(ratio - 1) <= 0.01, `ratio ${ratio}`);
+  });
+
+  test("the integer ledger is exact: rate sums equal their blocks' rates, cached scores equal segmentScore", () => {
+    const table = trainTable(7);
+    const p = new ProxiedGc({ logicalBlocks: U, makeFallback: greedy });
+    p.table = table;
+    p.mode = Mode.recommendation;
+    const store = new LogStore({ logicalBlocks: U, blocksPerSegment: B, spareFactor: SF }, p);
+    const ledger = p.ledger as IntSegmentLedger;
+    const w = new HotColdWorkload(U, 0.9, 0.1, 7);
+    const buf = Int32Array.from({ length: U }, (_, i) => i);
+    store.writeBatch(buf, U);
+    let checked = 0;
+    for (let round = 0; round < 24; round++) {
+      w.next(buf, 2048);
+      store.writeBatch(buf, 2048);
+      for (let seg = 0; seg < store.segments; seg++) {
+        if (store.segState[seg] === SegState.Free) continue;
+        let sum = 0;
+        for (let k = 0; k < B; k++) {
+          const lba = store.p2l[seg * B + k]!;
+          if (lba >= 0) sum += ledger.rate[lba]!;
+        }
+        assert.equal(ledger.segmentSumQ40(seg), sum, `segment ${seg}: Q40 sum without drift`);
+        if (store.segState[seg] !== SegState.Sealed || store.segValid[seg] === 0) continue;
+        assert.equal(ledger.score(seg, store), segmentScore(store.segValid[seg]!, B, sum, ledger.quietTime(seg, store)), `segment ${seg} score`);
+        checked++;
+      }
+    }
+    assert.ok(checked > 5000, `${checked} segment states checked`);
   });
 });

@@ -38,7 +38,7 @@ describe("kernel-int features", () => {
     }
   });
 
-  test("cells equal lifetimeCell on a sweep of (interval, activity) save counted boundary ties", () => {
+  test("cells equal lifetimeCell on a sweep of (interval, activity) save counted boundary ties", (t) => {
     let cells = 0, ties = 0, offEdge = 0;
     for (const u of [1000, 4096, 65536, 1 << 20, 2 ** 26]) {
       const cfg = new FeatureConfig(u);
@@ -59,14 +59,17 @@ describe("kernel-int features", () => {
         }
       }
     }
+    t.diagnostic(`${cells} (interval, activity) pairs over 5 device sizes: ${ties} differ from the float cell, all within 1 of a bucket edge`);
     assert.equal(offEdge, 0, "every difference sits on a bucket edge");
     assert.ok(cells > 500_000, `${cells} cells swept`);
     assert.ok(ties / cells < 1e-3, `${ties} ties in ${cells}`);
   });
 
-  test("decayed Q16 activity follows the float (Float32-stored) one within 1e-4 along random write histories", () => {
+  test("decayed Q16 activity follows the float (Float32-stored) one within 1e-4 along random write histories", (t) => {
     const rng = new Rng(3);
+    let writes = 0, cellDiffs = 0;
     for (const u of [4096, 65536]) {
+      const cfg = new FeatureConfig(u);
       let worst = 0;
       for (let block = 0; block < 200; block++) {
         const mean = u * 2 ** (-10 + rng.next() * 13);
@@ -77,10 +80,15 @@ describe("kernel-int features", () => {
           q = decayActivityQ16(q, iv === -1 ? 0 : iv, u);
           f[0] = decayedActivity(f[0]!, iv, u);
           worst = Math.max(worst, Math.abs(q / ACT_ONE - f[0]!) / f[0]!);
+          writes++;
+          if (cellQ(iv === -1 ? 0 : iv, q, cfg) !== lifetimeCell(iv, f[0]!, u)) cellDiffs++;
         }
       }
       assert.ok(worst < 1e-4, `u=${u}: worst relative error ${worst}`);
     }
+    // Where the two activities straddle a bucket edge the cells differ: rare, and only there.
+    t.diagnostic(`${writes} writes: ${cellDiffs} cells differ between the Q16 and the Float32 activity chain`);
+    assert.ok(cellDiffs / writes < 1e-3, `${cellDiffs} of ${writes}`);
   });
 
   test("activity saturates at 2^32 - 1 (act < 65536) instead of wrapping", () => {
@@ -111,9 +119,9 @@ describe("kernel-int victim score", () => {
     }
   });
 
-  test("integer scores track (1-u)√R/(1+u) x 2^32 within 1e-6, staleness included", () => {
+  test("integer scores track (1-u)√R/(1+u) x 2^32 within 1e-6, staleness included", (t) => {
     const rng = new Rng(11);
-    let stale = 0;
+    let stale = 0, worst = 0;
     for (let i = 0; i < 50_000; i++) {
       const b = [32, 64, 512, 4096][i % 4]!;
       const { v, s, quiet } = randomSegment(rng, 1 << 16, b);
@@ -122,11 +130,13 @@ describe("kernel-int victim score", () => {
       if (remainingFromRates(v, s / RATE_ONE, quiet) !== v / Math.max(s / RATE_ONE, 1e-300)) stale++;
       assert.ok(Number.isSafeInteger(q) && q < 2 ** 53, `score ${q} is a safe integer`);
       assert.ok(Math.abs(q - f) <= 1e-6 * f + 1, `v=${v} b=${b} s=${s} quiet=${quiet}: ${q} vs ${f}`);
+      if (f > 0) worst = Math.max(worst, Math.abs(q - f) / f);
     }
+    t.diagnostic(`worst relative score error ${worst.toExponential(2)} over 50000 states (${stale} stale)`);
     assert.ok(stale > 1000, `stale branch exercised (${stale})`);
   });
 
-  test("victim choice agrees with the float rule on random segment states", () => {
+  test("victim choice agrees with the float rule on random segment states", (t) => {
     const rng = new Rng(5);
     const N = 4000, b = 64;
     let agree = 0, nearTie = 0;
@@ -144,6 +154,7 @@ describe("kernel-int victim score", () => {
         if (Math.abs(fi - sf) <= 1e-6 * sf) nearTie++;
       }
     }
+    t.diagnostic(`victim choice: ${agree}/${N} decisions agree, ${nearTie} differ only between scores within 1e-6 of each other`);
     assert.equal(agree + nearTie, N, "every disagreement is a tie within the quantisation");
     assert.ok(agree / N >= 0.999, `agreement ${agree}/${N}`);
   });

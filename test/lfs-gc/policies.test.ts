@@ -47,7 +47,7 @@ describe("write amplification targets", () => {
 });
 
 describe("lifetime model", () => {
-  test("learns overwrite rates from deaths over exposure, alive blocks included, and forgets", () => {
+  test("learns overwrite rates from deaths over exposure, alive blocks included", () => {
     const u = 1000;
     const m = new LifetimeModel(u, { priorDeaths: 0, memory: 1 });
     const hot = m.cell(10, 8);
@@ -59,21 +59,43 @@ describe("lifetime model", () => {
     for (let i = 0; i < 100; i++) m.enter(cold, 0);
     let t = 0;
     for (; t < 20 * u; t += 5) {
-      m.die(hot, t);
+      m.die(hot, t, 50);
       m.enter(hot, t);
     }
     const hotRate = m.rate(hot, t);
     assert.ok(Math.abs(hotRate * 50 - 1) < 0.02, `hot rate ${hotRate}`);
     assert.equal(m.rate(cold, t), 0);
-    // The hot blocks stop being written: within a few memories the cell forgets them.
-    assert.ok(m.rate(hot, t + 5 * u) < 0.01 * hotRate);
     const survivors = new LifetimeModel(u, { priorDeaths: 0, memory: 1e9 });
     const c = survivors.cell(-1, 1);
-    // Ten versions: nine die at age 10, one lives on to 10^5. A mean of observed lives would
-    // say 10; deaths over exposure says 9 / (90 + 10^5).
+    // Ten versions: nine die at age 10, one lives on to 5·10^4 (inside the window of
+    // first writes). A mean of observed lives would say 10; deaths over exposure says
+    // 9 / (90 + 5·10^4).
     for (let i = 0; i < 10; i++) survivors.enter(c, 0);
-    for (let i = 0; i < 9; i++) survivors.die(c, 10);
-    assert.ok(Math.abs(survivors.rate(c, 1e5) / (9 / (90 + 1e5)) - 1) < 1e-3);
+    for (let i = 0; i < 9; i++) survivors.die(c, 10, 10);
+    assert.ok(Math.abs(survivors.rate(c, 5e4) / (9 / (90 + 5e4)) - 1) < 1e-3);
+  });
+
+  test("members that cooled and sit alive leave the estimate after its window, so new hot members are seen as hot", () => {
+    const u = 1000;
+    const m = new LifetimeModel(u, { priorDeaths: 0, memory: 1 });
+    const hot = m.cell(10, 8);
+    // Phase 1: 10 versions cycling with lives of 50. Phase 2: those 10 stop being written
+    // (alive forever), 10 new blocks in the same state cycle as fast.
+    for (let i = 0; i < 10; i++) m.enter(hot, 0);
+    let t = 5;
+    for (; t < 5 * u; t += 5) {
+      m.die(hot, t, 50);
+      m.enter(hot, t);
+    }
+    for (let i = 0; i < 10; i++) m.enter(hot, t);
+    for (t += 5; t < 10 * u; t += 5) {
+      m.die(hot, t, 50);
+      m.enter(hot, t);
+    }
+    const rate = m.rate(hot, t);
+    // Counting the ten stale versions' exposure would halve the rate (1/100).
+    assert.ok(Math.abs(rate * 50 - 1) < 0.1, `rate ${rate}, expected about 1/50`);
+    assert.equal(m.alive[hot], 20);
   });
 
   test("lifetime classes: U/32 wide first class, 4x per class, capped", () => {

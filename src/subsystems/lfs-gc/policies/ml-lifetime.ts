@@ -58,32 +58,75 @@ export interface LifetimeModelOptions {
 }
 
 /**
+ * The age a version written in its cell most likely reached when the next write's cell is
+ * `next`: the geometric middle of `next`'s interval bucket (its interval is that age). What
+ * the agent knows of a death's age from the published history (time, previous cell, cell).
+ */
+export function ageOfCell(next: number, u: number): number {
+  const ib = Math.floor(next / COUNT_BUCKETS);
+  // Bucket ib >= 2 holds intervals with 2·log2(64·interval/U) in [ib - 1, ib); bucket 1 all below.
+  if (ib <= 1) return u / 128;
+  return (u / 64) * Math.pow(2, (ib - 0.5) / 2);
+}
+
+/** A cell's estimate forgets versions older than this many times its interval bucket's top. */
+export const WINDOW = 8;
+/** Time bins per cell window (the resolution at which versions age out of it). */
+const BINS = 16;
+/** Window of the first-write cells (no interval), in logical devices' worth of writes. */
+const FIRST_WRITE_WINDOW = 64;
+
+/**
  * Online table model: block state → overwrite rate (deaths per host write). Per cell it keeps
- * deaths and exposure (block-writes lived by versions written in that cell, dead or alive),
- * both discounted by e every `memory` devices' worth of writes, and estimates rate =
- * deaths / exposure: the hazard of an exponential lifetime, unbiased in a steady state, and
- * forgetting a cell's stale members (blocks that cooled and sit there alive) within `memory`.
+ * deaths and exposure (block-writes lived by versions written in that cell), both discounted
+ * by e every `memory` devices' worth of writes, and estimates rate = deaths / exposure: the
+ * hazard of an exponential lifetime, unbiased in a steady state.
+ *
+ * Only young versions count: a cell's window is WINDOW times the top of its interval bucket
+ * (blocks rewritten every T are judged over their first 16 T of life), and a version older
+ * than that leaves the cell's exposure, its eventual death uncounted. Without the window a
+ * cell's stale members (blocks that cooled after a phase change and sit there alive for many
+ * devices' worth of writes) keep adding exposure and no deaths, and the cell's new members,
+ * as hot as the old ones were, are predicted to live as long as the stale ones: after a phase
+ * change the hot cells halved their rate for the whole next phase. Versions age out by time
+ * bins of 1/16 of the window; a death's age comes from its interval.
  */
 export class LifetimeModel {
   readonly cells = LIFETIME_CELLS;
   readonly deaths: Float64Array;
   readonly exposure: Float64Array;
-  /** Versions of each cell alive now. */
+  /** Versions of each cell alive now (young or not). */
   readonly alive: Float64Array;
+  /** Versions of each cell alive now and still inside its window. */
+  readonly young: Float64Array;
   private readonly updated: Float64Array;
+  private readonly binWidth: Float64Array;
+  /** Absolute index of each cell's current time bin. */
+  private readonly head: Float64Array;
+  /** Per cell, BINS slots: versions entered in that bin still alive and young. */
+  private readonly net: Float64Array;
   private readonly u: number;
   private readonly tau: number;
   private readonly prior: number;
 
   constructor(logicalBlocks: number, opts: Partial<LifetimeModelOptions> = {}) {
     const o = { priorDeaths: 1, memory: 2, ...opts };
-    this.u = logicalBlocks;
+    const u = (this.u = logicalBlocks);
     this.tau = o.memory * logicalBlocks;
     this.prior = o.priorDeaths;
     this.deaths = new Float64Array(this.cells);
     this.exposure = new Float64Array(this.cells);
     this.alive = new Float64Array(this.cells);
+    this.young = new Float64Array(this.cells);
     this.updated = new Float64Array(this.cells);
+    this.head = new Float64Array(this.cells);
+    this.net = new Float64Array(this.cells * BINS);
+    this.binWidth = new Float64Array(this.cells);
+    for (let c = 0; c < this.cells; c++) {
+      const ib = Math.floor(c / COUNT_BUCKETS);
+      const window = ib === 0 ? FIRST_WRITE_WINDOW * u : WINDOW * (u / 64) * Math.pow(2, ib / 2);
+      this.binWidth[c] = window / BINS;
+    }
   }
 
   /**
@@ -98,13 +141,32 @@ export class LifetimeModel {
   enter(cell: number, now: number): void {
     this.advance(cell, now);
     this.alive[cell]!++;
+    this.young[cell]!++;
+    this.net[cell * BINS + (this.head[cell]! % BINS)]!++;
   }
 
-  /** A version written in `cell` dies (is overwritten) at `now`. */
-  die(cell: number, now: number): void {
+  /**
+   * A version written in `cell` dies (is overwritten) at `now`, aged `age` (absent: the oldest
+   * young version of the cell dies). A version already out of the window is not counted.
+   */
+  die(cell: number, now: number, age?: number): void {
     this.advance(cell, now);
     this.alive[cell]!--;
+    const head = this.head[cell]!;
+    let bin = head;
+    if (age !== undefined) bin = Math.min(head, Math.floor((now - age) / this.binWidth[cell]!));
+    else {
+      for (let k = head - BINS + 1; k < head; k++) {
+        if (this.net[cell * BINS + (((k % BINS) + BINS) % BINS)]! > 0) {
+          bin = k;
+          break;
+        }
+      }
+    }
+    if (bin <= head - BINS) return;
     this.deaths[cell]!++;
+    this.young[cell]!--;
+    this.net[cell * BINS + (((bin % BINS) + BINS) % BINS)]!--;
   }
 
   /** Estimated overwrite rate per host write of blocks in `cell`. */
@@ -113,14 +175,31 @@ export class LifetimeModel {
     return (this.deaths[cell]! + this.prior) / (this.exposure[cell]! + this.prior * this.u);
   }
 
-  /** Brings a cell's discounted sums to `now`: exposure accrues alive × time, both decay. */
+  /** Brings a cell to `now`: bins age out of the window, exposure accrues young × time, both sums decay. */
   private advance(cell: number, now: number): void {
-    const dt = now - this.updated[cell]!;
+    if (now <= this.updated[cell]!) return;
+    const w = this.binWidth[cell]!;
+    const to = Math.floor(now / w);
+    let head = this.head[cell]!;
+    for (let k = 0; head < to && k <= BINS; k++) {
+      this.accrue(cell, (head + 1) * w);
+      head++;
+      const slot = cell * BINS + (head % BINS);
+      this.young[cell]! -= this.net[slot]!;
+      this.net[slot] = 0;
+    }
+    if (head < to) head = to; // every bin aged out: nothing young is left
+    this.head[cell] = head;
+    this.accrue(cell, now);
+  }
+
+  private accrue(cell: number, t: number): void {
+    const dt = t - this.updated[cell]!;
     if (dt <= 0) return;
     const f = Math.exp(-dt / this.tau);
     this.deaths[cell]! *= f;
-    this.exposure[cell] = this.exposure[cell]! * f + this.alive[cell]! * this.tau * (1 - f);
-    this.updated[cell] = now;
+    this.exposure[cell] = this.exposure[cell]! * f + Math.max(0, this.young[cell]!) * this.tau * (1 - f);
+    this.updated[cell] = t;
   }
 }
 
@@ -154,7 +233,7 @@ export class MlLifetimePolicy implements GcPolicy {
     let interval = -1;
     if (prevTime >= 0) {
       interval = now - prevTime;
-      this.model.die(this.cellOf[lba]!, now);
+      this.model.die(this.cellOf[lba]!, now, interval);
     }
     const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.u));
     const cell = this.model.cell(interval, act);

@@ -5,14 +5,16 @@
  * LIFETIME_CELLS entries, and the agent-side trainer that fills it.
  *
  * The trainer is the survival estimate of `policies/ml-lifetime.ts` (deaths / exposure per
- * cell, discounted over time) fed from the kernel's published per-block history instead of
- * from inside the policy; `quantize` rounds 1 / rate to an integer clamped to
+ * cell over its window of young versions, discounted over time) fed from the kernel's
+ * published per-block history instead of from inside the policy: a record carries no age, so
+ * a death's age is read off the new version's interval bucket (`ageOfCell`, within a factor
+ * √2, which only moves the time bin the version leaves the window from); `quantize` rounds 1 / rate to an integer clamped to
  * [1, 2^32 - 1]. The artefact the agent deploys is that table in a small binary frame (magic,
  * format, cells, device size, the values, an FNV-1a checksum), so a truncated, corrupted or
  * mismatched table is refused before anything changes kernel-side.
  */
 import { ErrorCode, KmlibError } from "../../../errors.ts";
-import { LIFETIME_CELLS, LifetimeModel } from "../policies/ml-lifetime.ts";
+import { LIFETIME_CELLS, LifetimeModel, ageOfCell } from "../policies/ml-lifetime.ts";
 import type { LifetimeModelOptions } from "../policies/ml-lifetime.ts";
 
 const MAGIC = 0x5447_4d4b; // "KMGT" little-endian
@@ -95,14 +97,15 @@ export class LifetimeTrainer {
 
   /** Learns from one portion of history, in order. */
   ingest(h: HistoryColumns): void {
+    for (let i = 0; i < h.length; i++) this.record(h.time[i]!, h.prevCell[i]!, h.cell[i]!);
+  }
+
+  /** Learns from one history record: a host write at `time` into `cell` (previous version's cell `prevCell`, -1 for none). */
+  record(time: number, prevCell: number, cell: number): void {
     const m = this.model;
-    for (let i = 0; i < h.length; i++) {
-      const t = h.time[i]!;
-      const prev = h.prevCell[i]!;
-      if (prev >= 0) m.die(prev, t);
-      m.enter(h.cell[i]!, t);
-    }
-    this.records += h.length;
+    if (prevCell >= 0) m.die(prevCell, time, ageOfCell(cell, this.logicalBlocks));
+    m.enter(cell, time);
+    this.records++;
   }
 
   /** Expected lifetime per cell at `now`, unquantised. */

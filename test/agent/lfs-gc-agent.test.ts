@@ -31,8 +31,8 @@ const EXAMPLE = new URL("../../examples/agent-lfs-gc.json", import.meta.url).pat
 const dir = mkdtempSync(join(existsSync("/dev/shm") ? "/dev/shm" : tmpdir(), "kmlib-gc-agent-"));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A smaller device than the example's, so each run stays a few seconds. */
-const U = 8192;
+/** The example's device (and the simulation's mode tests'): smaller ones give noisier epochs. */
+const U = 16384;
 const PER_ROUND = U / 16;
 const ROUND_MS = 50;
 

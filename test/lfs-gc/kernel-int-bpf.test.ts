@@ -4,7 +4,8 @@ import { XdpAction, createMap, loadProgram, type BpfMap, type Program } from "..
 import { Rng } from "../../src/ml/rng.ts";
 import { LIFETIME_CELLS } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
 import { ACT_MAX, ACT_THRESHOLDS, FeatureConfig } from "../../src/subsystems/lfs-gc/kernel-int/features.ts";
-import { featureProgram, scoreProgram } from "../../src/subsystems/lfs-gc/kernel-int/gen.ts";
+import { featureProgram, scoreProgram, sqrtProgram } from "../../src/subsystems/lfs-gc/kernel-int/gen.ts";
+import { isqrt } from "../../src/subsystems/lfs-gc/kernel-int/arith.ts";
 import {
   ConfigLayout, MapNames, decodeFeatureRecord, decodeScore, encodeConfig, encodeFeatureRecord, encodeScoreRecord, featureStep, scoreStep,
 } from "../../src/subsystems/lfs-gc/kernel-int/record.ts";
@@ -66,7 +67,7 @@ describe("kernel-int as eBPF in the real kernel", () => {
     using prog = loadProgram({ name: "gc_score", type: "XDP", instructions: scoreProgram() });
     const rng = new Rng(22);
     let n = 0;
-    for (let i = 0; i < 4000; i++) {
+    for (let i = 0; i < 20000; i++) {
       const b = [16, 32, 64, 512, MAX_BLOCKS_PER_SEGMENT][i % 5]!;
       const v = i % 97 === 0 ? 0 : i % 89 === 0 ? b : 1 + Math.floor(rng.next() * b);
       const r = rng.next();
@@ -82,5 +83,30 @@ describe("kernel-int as eBPF in the real kernel", () => {
     const bad = prog.testRun({ data: encodeScoreRecord(5, 4, 0, 0) });
     assert.equal(bad.retval, XdpAction.ABORTED, "valid > blocks per segment is refused");
     t.diagnostic(`${n} score records equal`);
+  });
+
+  test("the score program's square root is the exact floor on [2^50, 2^52), perfect squares' neighbours included", (t) => {
+    if (!requires(t, "bpf")) return;
+    using prog = loadProgram({ name: "gc_sqrt", type: "XDP", instructions: sqrtProgram() });
+    const rng = new Rng(23);
+    const rec = new Uint8Array(16);
+    const dv = new DataView(rec.buffer);
+    let n = 0;
+    for (let i = 0; i < 3000; i++) {
+      const k = 2 ** 25 + Math.floor(rng.next() * (2 ** 26 - 2 ** 25 - 1));
+      const xs = [k * k - 1, k * k, k * k + 1, 2 ** 50 + Math.floor(rng.next() * (2 ** 52 - 2 ** 50))];
+      if (i === 0) xs.push(2 ** 50, 2 ** 51 - 1, 2 ** 51, 2 ** 52 - 1);
+      for (const x of xs) {
+        if (x < 2 ** 50 || x >= 2 ** 52) continue;
+        dv.setBigUint64(0, BigInt(x), true);
+        const out = prog.testRun({ data: rec });
+        assert.equal(out.retval, XdpAction.PASS);
+        const y = Number(new DataView(out.data.buffer, out.data.byteOffset).getBigUint64(8, true));
+        assert.equal(y, isqrt(x), `x=${x}`);
+        assert.ok(BigInt(y) * BigInt(y) <= BigInt(x) && BigInt(y + 1) * BigInt(y + 1) > BigInt(x), `floor sqrt of ${x}`);
+        n++;
+      }
+    }
+    t.diagnostic(`${n} square roots equal`);
   });
 });

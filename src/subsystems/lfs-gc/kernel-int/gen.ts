@@ -5,8 +5,9 @@
  *
  * - `featureProgram`: the new Q16 activity (shift + table + quadratic), the cell (threshold
  *   compares), the lifetime-table lookup in the `gc_life` ARRAY map and the Q40 rate.
- * - `scoreProgram`: the integer victim score of one segment (normalised mantissa, bit-length
- *   by binary search, a 26-step integer square root, signed exponent shifts).
+ * - `scoreProgram`: the integer victim score of one segment (normalised mantissa, branch-free
+ *   bit length, integer square root by a linear guess and two Newton steps, signed exponent
+ *   shifts).
  *
  * Each step is the instruction of the twin's exact integer step (`features.ts`, `score.ts`),
  * so the kernel's answers equal the twins' bit for bit (checked by the kernel test). Verdicts:
@@ -15,7 +16,7 @@
  */
 import {
   Add, ArSh, Call, Div, Exit, Helper, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, Ja, LoadImm64, LoadMapPtr, LoadMapValue, LoadMem, Lsh, Mov, Mul, Neg, Rsh,
-  StoreMem, Sub, And, Xor, label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type AsmInput, type AsmItem, type Register,
+  StoreMem, Sub, And, label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type AsmInput, type AsmItem, type Register,
 } from "../../../bpf/asm/index.ts";
 import { XdpAction } from "../../../bpf/types.ts";
 import { ACT_MAX, ACT_ONE, ACT_THRESHOLDS, COUNT_BUCKETS, EXP_BITS, INTERVAL_BUCKETS, LN2_Q36, LOG2E_Q21, Y_FRAC } from "./features.ts";
@@ -150,25 +151,48 @@ function shiftSigned(x: Register, k: Register): AsmInput {
   return [JSGE.imm(k, 0, `${id}_l`), Neg(k), Rsh.reg(x, k), Ja(`${id}_d`), label(`${id}_l`), Lsh.reg(x, k), label(`${id}_d`)];
 }
 
+/** sqrt(t) on t in [1, 2) as a + b·t: the chord raised by half its largest gap (error < 0.8%). */
+const SQRT_A = 2 - Math.SQRT2 + 0.0089, SQRT_B = Math.SQRT2 - 1;
+
+/**
+ * r5 = floor(sqrt(x)) for x in r0, 2^50 <= x < 2^52 (r0 kept; clobbers r3, r4). A linear guess
+ * per octave (within 0.8%), two integer Newton steps y = (y + x/y) / 2 (relative error below
+ * 1e-9 after them, and integer Newton never goes below floor(sqrt(x))), then one step down
+ * when y² > x: the exact floor, as the twin's `isqrt`.
+ */
+function isqrt(): AsmItem[] {
+  return [
+    Mov.reg(R5, R0),
+    LoadImm64(R3, 2 ** 51),
+    JGE.reg(R0, R3, "sq_hi"),
+    // [2^50, 2^51): y = 2^25·(a + b·x/2^50) = 2^25·a + (x >> 25)·b
+    Rsh.imm(R5, 25),
+    Mul.imm(R5, Math.round(SQRT_B * 2 ** 16)),
+    Rsh.imm(R5, 16),
+    Add.imm(R5, Math.round(SQRT_A * 2 ** 25)),
+    Ja("sq_newton"),
+    // [2^51, 2^52): y = 2^25.5·(a + b·x/2^51) = 2^25.5·a + (x >> 26)·b·√2
+    label("sq_hi"),
+    Rsh.imm(R5, 26),
+    Mul.imm(R5, Math.round(SQRT_B * Math.SQRT2 * 2 ** 16)),
+    Rsh.imm(R5, 16),
+    Add.imm(R5, Math.round(SQRT_A * 2 ** 25.5)),
+    label("sq_newton"),
+    ...[0, 1].flatMap(() => [Mov.reg(R3, R0), Div.reg(R3, R5), Add.reg(R5, R3), Rsh.imm(R5, 1)]),
+    Mov.reg(R3, R5),
+    Mul.reg(R3, R5),
+    JLE.reg(R3, R0, "sq_done"),
+    Add.imm(R5, -1),
+    label("sq_done"),
+  ];
+}
+
 /**
  * Registers: r7 record, r1 v, r2 b, r3 s, r4 quiet; r0 mantissa x, r6 exponent e (signed);
  * r5, r8, r9 scratch (and r3, r4 once s and quiet are used).
  */
 export function scoreProgram(): AsmInput {
   const S = ScoreRecord;
-  const isqrt: AsmItem[] = [];
-  // Bit-by-bit square root of x < 2^52, without branches: r5 = result, r8 = bit, r9 = res + bit,
-  // r3 = all ones when x >= res + bit (the sign of x - (res + bit), both < 2^53), r4 scratch.
-  isqrt.push(Mov.imm(R5, 0), LoadImm64(R8, 2 ** 50));
-  for (let i = 0; i < 26; i++) {
-    isqrt.push(
-      Mov.reg(R9, R5), Add.reg(R9, R8), Rsh.imm(R5, 1),
-      Mov.reg(R3, R0), Sub.reg(R3, R9), ArSh.imm(R3, 63), Xor.imm(R3, -1),
-      And.reg(R9, R3), Sub.reg(R0, R9),
-      Mov.reg(R4, R8), And.reg(R4, R3), Add.reg(R5, R4),
-      Rsh.imm(R8, 2),
-    );
-  }
   return [
     ...recordOrAbort(S.size, "bad"),
     LoadMem("DW", R1, R7, S.valid),
@@ -228,7 +252,7 @@ export function scoreProgram(): AsmInput {
     Add.reg(R5, R9),
     Sub.reg(R6, R5), // e -= l
     ...shiftSigned(R0, R5),
-    ...isqrt, // r5 = y
+    ...isqrt(), // r5 = y
     // z = ((b - v)·y·2^13) / (b + v); score = z·2^(e/2 + 32 - 13)
     Mov.reg(R0, R2),
     Sub.reg(R0, R1),
@@ -245,6 +269,11 @@ export function scoreProgram(): AsmInput {
     Exit(),
     verdict("bad", XdpAction.ABORTED),
   ];
+}
+
+/** The score program's square root alone, for its own test: record x (u64) | floor(sqrt(x)). */
+export function sqrtProgram(): AsmInput {
+  return [...recordOrAbort(16, "bad"), LoadMem("DW", R0, R7, 0), ...isqrt(), StoreMem("DW", R7, 8, R5), Mov.imm(R0, XdpAction.PASS), Exit(), verdict("bad", XdpAction.ABORTED)];
 }
 
 /** An XDP program that only returns XDP_PASS: the anchor of the benches. */

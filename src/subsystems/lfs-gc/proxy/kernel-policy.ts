@@ -32,12 +32,12 @@ import { STALE, decayedActivity, lifetimeCell } from "../policies/ml-lifetime.ts
 import { FeatureConfig, cellQ, decayActivityQ16 } from "../kernel-int/features.ts";
 import { IntSegmentLedger, type RateLedger } from "../kernel-int/ledger.ts";
 import { CONF_FRAC, confidenceQ16, lifeClassQ } from "../kernel-int/score.ts";
-
-/** STALE in 1/256ths: the kernel compares age·256 > STALE_Q8·life. */
-const STALE_Q8 = Math.round(STALE * 256);
 import type { GcPolicy, GcView } from "../policy.ts";
 import { isVictim } from "../recommended.ts";
 import type { LifeTable } from "./table.ts";
+
+/** STALE in 1/256ths: the kernel compares age·256 > STALE_Q8·life. */
+const STALE_Q8 = Math.round(STALE * 256);
 
 /** Receives one history record per host write. */
 export interface HistorySink {

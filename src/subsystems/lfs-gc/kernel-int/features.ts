@@ -118,19 +118,24 @@ export function decayActivityQ16(previous: number, interval: number, tau: number
   return a > ACT_MAX ? ACT_MAX : a;
 }
 
-/** Interval bucket: 0 for a first write (interval ≤ 0), else 1 + thresholds reached. */
+/**
+ * Interval bucket: 0 for a first write (interval ≤ 0), else 1 + thresholds reached (they
+ * ascend, so the first one missed ends the count, as in the eBPF program).
+ */
 export function intervalBucket(interval: number, thresholds: Float64Array): number {
   if (interval <= 0) return 0;
-  let b = 1;
-  for (let k = 0; k < thresholds.length; k++) if (interval >= thresholds[k]!) b++;
-  return b;
+  let k = 0;
+  while (k < thresholds.length && interval >= thresholds[k]!) k++;
+  return 1 + k;
 }
+
+const ACT_T = Float64Array.from(ACT_THRESHOLDS);
 
 /** Activity bucket of a Q16 activity. */
 export function activityBucket(actQ16: number): number {
-  let b = 0;
-  for (let k = 0; k < ACT_THRESHOLDS.length; k++) if (actQ16 >= ACT_THRESHOLDS[k]!) b++;
-  return b;
+  let k = 0;
+  while (k < ACT_T.length && actQ16 >= ACT_T[k]!) k++;
+  return k;
 }
 
 /** Table cell of a write, the twin of `lifetimeCell(interval, actQ16 / 2^16, u)`. */

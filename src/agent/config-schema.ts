@@ -6,6 +6,17 @@
  * known here (`lfs-gc`) they are checked too, so `kmlib agent --check` catches them; the
  * adapter checks them again when it starts.
  */
+/**
+ * An lfs-gc workload: one name, or a sequence `A@COUNT,...,Z` (src/subsystems/lfs-gc/shifted-workload.ts)
+ * whose parts but the last say how many host writes they last; the last runs on.
+ */
+const WORKLOAD_PATTERN = "^(?:[^,]+@(?:\\d+|\\d+(?:\\.\\d+)?x),)*(?![^,]*@\\d+(?:\\.\\d+)?x?$)[^,]+$";
+
+/** What a `pattern` means, for the error message (keyed by the pattern). */
+export const PATTERN_HINTS: Readonly<Record<string, string>> = Object.freeze({
+  [WORKLOAD_PATTERN]: "must be a workload name, or a sequence WORKLOAD@COUNT,...,WORKLOAD (COUNT: host writes, or Nx for N x logicalBlocks; the last part runs on, with no @COUNT), e.g. hotcold-90-10@40x,uniform",
+});
+
 export const CONFIG_SCHEMA = {
   $schema: "http://json-schema.org/draft-07/schema#",
   title: "kmlib agent configuration",
@@ -82,7 +93,12 @@ export const CONFIG_SCHEMA = {
       type: "object",
       additionalProperties: false,
       properties: {
-        workload: { type: "string", minLength: 1, description: "host workload: uniform, hotcold-H-C (e.g. hotcold-90-10), zipf-S, phases, trace:FILE (MQSim)" },
+        workload: {
+          type: "string",
+          minLength: 1,
+          pattern: WORKLOAD_PATTERN,
+          description: "host workload: uniform, hotcold-H-C (e.g. hotcold-90-10), zipf-S, phases, trace:FILE (MQSim); or a sequence that shifts, A@COUNT,...,Z (COUNT host writes, or Nx for N x logicalBlocks; the last runs on), e.g. hotcold-90-10@40x,uniform",
+        },
         seed: { type: "integer", minimum: 1, description: "seed of the workload (and of seeded default policies)" },
         logicalBlocks: { type: "integer", minimum: 64, maximum: 67108864, description: "device size in blocks (default 16384)" },
         blocksPerSegment: { type: "integer", minimum: 2, maximum: 65536, description: "blocks per segment (default 32)" },

@@ -10,7 +10,7 @@ import { Ajv, type ErrorObject } from "ajv";
 import { ErrorCode, KmlibError } from "../errors.ts";
 import { type ControllerThresholds, resolveThresholds } from "../proxy/controller.ts";
 import type { Mode } from "../proxy/mode.ts";
-import { CONFIG_SCHEMA } from "./config-schema.ts";
+import { CONFIG_SCHEMA, PATTERN_HINTS } from "./config-schema.ts";
 
 export interface ProxyConfig {
   readonly name: string;
@@ -69,6 +69,10 @@ function messageOf(e: ErrorObject): string {
       return "unknown field";
     case "required":
       return "is required";
+    case "pattern": {
+      const pattern = (e.params as { pattern: string }).pattern;
+      return PATTERN_HINTS[pattern] ?? e.message ?? e.keyword;
+    }
     case "enum":
       return `must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(", ")}`;
     default:

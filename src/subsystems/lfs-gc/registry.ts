@@ -13,6 +13,7 @@ import type { PolicyFactory } from "./simulate.ts";
 import { TraceWorkload } from "./trace.ts";
 import { HotColdWorkload, PhasedWorkload, UniformWorkload, ZipfWorkload } from "./workload.ts";
 import type { Workload } from "./workload.ts";
+export { ShiftedWorkload, isWorkloadSequence, makeShiftedWorkload, parseWorkloadSequence } from "./shifted-workload.ts";
 
 const factories = {
   greedy: () => classical.greedy(),

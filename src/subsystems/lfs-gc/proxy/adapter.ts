@@ -31,7 +31,7 @@ import { Lifecycle } from "../../../proxy/lifecycle.ts";
 import type { Mode } from "../../../proxy/mode.ts";
 import type { PairedCounters } from "../../../proxy/paired.ts";
 import { type Recommendation, type RecommendationSchema, decodeRecommendation, encodeRecommendation, validateSchema } from "../../../proxy/recommendation.ts";
-import { makeWorkload, policyFactory } from "../registry.ts";
+import { makeShiftedWorkload, makeWorkload, policyFactory } from "../registry.ts";
 import type { Workload } from "../workload.ts";
 import { HISTORY_COLUMNS, SEGMENT_COLUMNS, type SegmentRows } from "./datasets.ts";
 import { GcKernel } from "./kernel.ts";
@@ -50,7 +50,10 @@ export interface LfsGcOptions {
   fallback: Fallback;
   /** Host writes per shadow-evaluation epoch (0: off). */
   epochWrites: number;
-  /** Host workload (registry spec) and its seed. */
+  /**
+   * Host workload (registry spec, or a sequence `A@COUNT,...,Z` that shifts after COUNT host
+   * writes, COUNT in writes or Nx logical blocks: `shifted-workload.ts`) and its seed.
+   */
   workload: string;
   seed: number;
   /** Host writes simulated at each `pollDatasets` (for an agent driving it on its own). */
@@ -146,6 +149,10 @@ export class LfsGcAdapter implements SubsystemAdapter {
   get options(): Readonly<LfsGcOptions> {
     return this.#options;
   }
+  /** The host workload the options name (a `ShiftedWorkload` for a sequence), once initialised. */
+  get workload(): Workload | undefined {
+    return this.#host;
+  }
   /** The simulated kernel side (for the simulation's agent, tests and reports). */
   get kernel(): GcKernel {
     if (!this.#kernel) throw new KmlibError(ErrorCode.IllegalState, `lfs-gc proxy ${this.proxy}: not initialised`);
@@ -180,7 +187,7 @@ export class LfsGcAdapter implements SubsystemAdapter {
     this.#options = o;
     this.#kernel = kernel;
     this.#schema = victimSchema(kernel.segments);
-    this.#host = makeWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed });
+    this.#host = makeShiftedWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed }, makeWorkload);
     this.#polled = kernel.history.end;
   }
 

@@ -14,7 +14,7 @@ import type { ProxyParts } from "../../../agent/agent.ts";
 import type { ModelThread, ModelThreadContext } from "../../../agent/model-thread.ts";
 import { ErrorCode, KmlibError, isKmlibError } from "../../../errors.ts";
 import { Mode } from "../../../proxy/mode.ts";
-import { makeWorkload } from "../registry.ts";
+import { makeShiftedWorkload, makeWorkload } from "../registry.ts";
 import { DEFAULT_LFS_GC_OPTIONS, LfsGcAdapter, type LfsGcOptions, parseLfsGcOptions } from "./adapter.ts";
 import { GcLearner, historyColumns } from "./learner.ts";
 import { GC_THRESHOLDS } from "./session.ts";
@@ -77,7 +77,8 @@ export class GcModelThread implements ModelThread {
 
 /**
  * Checks the options as init will (so a bad one names its proxy when the agent starts) and
- * builds the parts. The workload is built once here only to check its name.
+ * builds the parts. The workload (or each part of a shifting sequence) is built once here only
+ * to check its name.
  */
 export async function lfsGcParts(proxy: string, options: Readonly<Record<string, unknown>>, ctx: AdapterContext): Promise<ProxyParts> {
   const u = typeof options.logicalBlocks === "number" ? options.logicalBlocks : DEFAULT_LFS_GC_OPTIONS.logicalBlocks;
@@ -86,7 +87,7 @@ export async function lfsGcParts(proxy: string, options: Readonly<Record<string,
   if (o.blocksPerSegment > o.logicalBlocks) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.blocksPerSegment: ${o.blocksPerSegment} exceeds logicalBlocks (${o.logicalBlocks})`);
   if (o.writesPerPoll > o.historyCapacity) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.writesPerPoll: ${o.writesPerPoll} exceeds historyCapacity (${o.historyCapacity}): the ring would lose history between polls`);
   try {
-    makeWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed });
+    makeShiftedWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed }, makeWorkload);
   } catch (e) {
     if (isKmlibError(e)) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.workload: ${e.message}`, { cause: e });
     throw e;

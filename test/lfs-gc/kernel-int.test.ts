@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { Rng } from "../../src/ml/rng.ts";
 import { bitLength, isqrt, mulShr, udiv } from "../../src/subsystems/lfs-gc/kernel-int/arith.ts";
 import {
-  ACT_ONE, ACT_THRESHOLDS, FeatureConfig, cellQ, decayActivityQ16, decayFactorQ31,
+  ACT_ONE, ACT_THRESHOLDS, FeatureConfig, IntRegionActivity, LONG_THRESHOLDS_Q16, REGION_ONE, decayActivityQ16, decayFactorQ31, longBucketQ, recentCellQ,
 } from "../../src/subsystems/lfs-gc/kernel-int/features.ts";
 import { HORIZON_CAP, RATE_ONE, confidenceQ16, lifeClassQ, rateQ40, segmentScore } from "../../src/subsystems/lfs-gc/kernel-int/score.ts";
 import { SegmentLedger, lifeScore, lifetimeClass, remainingFromRates } from "../../src/subsystems/lfs-gc/policies/lifetime.ts";
-import { decayedActivity, lifetimeCell } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
+import { LONG_DECAY, RegionActivity, decayedActivity, longBucket, recentCell } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
 
 describe("kernel-int arithmetic", () => {
   test("udiv, mulShr, isqrt and bitLength are exact (checked in BigInt)", () => {
@@ -31,14 +31,14 @@ describe("kernel-int arithmetic", () => {
 
 describe("kernel-int features", () => {
   test("the decay factor is exp(-interval/τ) within 3e-8", () => {
-    for (const u of [1000, 4096, 65536, 2 ** 26]) {
+    for (const u of [1000, 4096, 65536, 2 ** 26, 2 ** 29, 2 ** 32]) {
       let worst = 0;
       for (let i = 1; i < 32 * u; i = Math.ceil(i * 1.013) + 1) worst = Math.max(worst, Math.abs(decayFactorQ31(i, u) / 2 ** 31 - Math.exp(-i / u)));
       assert.ok(worst < 3e-8, `u=${u}: worst ${worst}`);
     }
   });
 
-  test("cells equal lifetimeCell on a sweep of (interval, activity) save counted boundary ties", (t) => {
+  test("cells equal recentCell on a sweep of (interval, activity) save counted boundary ties", (t) => {
     let cells = 0, ties = 0, offEdge = 0;
     for (const u of [1000, 4096, 65536, 1 << 20, 2 ** 26]) {
       const cfg = new FeatureConfig(u);
@@ -51,7 +51,7 @@ describe("kernel-int features", () => {
       for (const iv of intervals) {
         for (const a of acts) {
           cells++;
-          if (cellQ(iv, a, cfg) === lifetimeCell(iv === 0 ? -1 : iv, a / ACT_ONE, u)) continue;
+          if (recentCellQ(iv, a, cfg) === recentCell(iv === 0 ? -1 : iv, a / ACT_ONE, u)) continue;
           ties++;
           const nearI = cfg.intervalThresholds.some((t) => Math.abs(iv - t) <= 1);
           const nearA = ACT_THRESHOLDS.some((t) => Math.abs(a - t) <= 1);
@@ -81,7 +81,7 @@ describe("kernel-int features", () => {
           f[0] = decayedActivity(f[0]!, iv, u);
           worst = Math.max(worst, Math.abs(q / ACT_ONE - f[0]!) / f[0]!);
           writes++;
-          if (cellQ(iv === -1 ? 0 : iv, q, cfg) !== lifetimeCell(iv, f[0]!, u)) cellDiffs++;
+          if (recentCellQ(iv === -1 ? 0 : iv, q, cfg) !== recentCell(iv, f[0]!, u)) cellDiffs++;
         }
       }
       assert.ok(worst < 1e-4, `u=${u}: worst relative error ${worst}`);
@@ -89,6 +89,52 @@ describe("kernel-int features", () => {
     // Where the two activities straddle a bucket edge the cells differ: rare, and only there.
     t.diagnostic(`${writes} writes: ${cellDiffs} cells differ between the Q16 and the Float32 activity chain`);
     assert.ok(cellDiffs / writes < 1e-3, `${cellDiffs} of ${writes}`);
+  });
+
+  test("long activity and region counts follow their float twins; their buckets differ only at edges", (t) => {
+    const rng = new Rng(4);
+    let writes = 0, longDiffs = 0, regionDiffs = 0, peeks = 0, worstLong = 0, worstRegion = 0;
+    for (const u of [4096, 65536, 1 << 18]) {
+      const cfg = new FeatureConfig(u);
+      const ri = new IntRegionActivity(cfg), rf = new RegionActivity(u);
+      // A few hot blocks and a hot region that moves: every bucket is visited.
+      const hot = Array.from({ length: 8 }, () => Math.floor(rng.next() * u));
+      const last = new Float64Array(u).fill(-1), lq = new Uint32Array(u), lf = new Float32Array(u);
+      for (let now = 1; now <= 8 * u; now++) {
+        const phase = Math.floor(now / (2 * u));
+        const lba = rng.next() < 0.3 ? hot[Math.floor(rng.next() * hot.length)]! : rng.next() < 0.5 ? (phase * 977 + Math.floor(rng.next() * (u >> 5))) % u : Math.floor(rng.next() * u);
+        const iv = last[lba]! < 0 ? -1 : now - last[lba]!;
+        last[lba] = now;
+        lq[lba] = decayActivityQ16(lq[lba]!, iv === -1 ? 0 : iv, cfg.longTau);
+        lf[lba] = decayedActivity(lf[lba]!, iv, u, LONG_DECAY);
+        // Past 65536 writes the Q16 long activity saturates (its buckets stop at 32).
+        if (lf[lba]! < 60000) worstLong = Math.max(worstLong, Math.abs(lq[lba]! / ACT_ONE - lf[lba]!) / lf[lba]!);
+        if (longBucketQ(lq[lba]!) !== longBucket(lf[lba]!)) longDiffs++;
+        if (ri.write(lba, now) !== rf.write(lba, now)) regionDiffs++;
+        const r = lba >> cfg.regionShift;
+        // Q8 counts: each decay floors by < 1/256 of a write, so a count of N writes kept over
+        // its τ is at most ~N/256 low: relative error below 2^-8.
+        worstRegion = Math.max(worstRegion, Math.abs(ri.count[r]! / REGION_ONE - rf.count[r]!) / rf.count[r]!);
+        writes++;
+        if (now % 97 === 0) {
+          const q = Math.floor(rng.next() * u), later = now + Math.floor(rng.next() * u);
+          if (ri.peek(q, later) !== rf.peek(q, later)) regionDiffs++;
+          peeks++;
+        }
+      }
+    }
+    t.diagnostic(`${writes} writes, ${peeks} peeks: long buckets differ ${longDiffs}, region buckets ${regionDiffs}; worst relative error long ${worstLong.toExponential(1)}, region ${worstRegion.toExponential(1)}`);
+    assert.ok(worstLong < 5e-4 && worstRegion < 2 ** -8, "fixed point follows float");
+    assert.ok(longDiffs / writes < 1e-3 && regionDiffs / writes < 1e-3, `${longDiffs}, ${regionDiffs} of ${writes}`);
+  });
+
+  test("long buckets are exact at their thresholds (powers of two writes)", () => {
+    for (let k = 0; k < LONG_THRESHOLDS_Q16.length; k++) {
+      const t = LONG_THRESHOLDS_Q16[k]!;
+      assert.equal(longBucketQ(t), k + 1);
+      assert.equal(longBucketQ(t - 1), k);
+      assert.equal(longBucket(t / ACT_ONE), k + 1);
+    }
   });
 
   test("activity saturates at 2^32 - 1 (act < 65536) instead of wrapping", () => {

@@ -7,7 +7,7 @@ import { describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { ErrorCode, isKmlibError } from "../../src/errors.ts";
 import { greedy } from "../../src/subsystems/lfs-gc/policies/classical.ts";
-import { LIFETIME_CELLS } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
+import { LIFETIME_CELLS, REGION_BUCKETS } from "../../src/subsystems/lfs-gc/policies/ml-lifetime.ts";
 import { LfsGcAdapter } from "../../src/subsystems/lfs-gc/proxy/adapter.ts";
 import { recommendVictims, runGcSession } from "../../src/subsystems/lfs-gc/proxy/session.ts";
 import { LifetimeTrainer, decodeTable, encodeTable, quantizeLifetimes } from "../../src/subsystems/lfs-gc/proxy/table.ts";
@@ -55,9 +55,11 @@ describe("lifetime table", () => {
     t.ingest(a.readHistory(0));
     assert.equal(t.records, 9 * 4096, "the fill and every host write");
     const life = t.quantize(a.kernel.store.now);
-    // Hot blocks live U/9 host writes (rewritten about 9 times per U, so activity near 9);
-    // cold ones 9 U (seen here 4 U after their previous write, activity near 1).
-    const hot = life[t.model.cell(455, 9)]!, cold = life[t.model.cell(4 * 4096, 1)]!;
+    // Hot blocks live U/9 host writes (rewritten about 9 times per U, so activity near 9, long
+    // activity near 8·9, in the hot regions: the hot set is the first 10% of the device);
+    // cold ones 9 U (seen here 4 U after their previous write, activity near 1, long activity
+    // near 8/9, in the cold regions).
+    const hot = life[t.model.cell(455, 9, 72, REGION_BUCKETS - 1)]!, cold = life[t.model.cell(4 * 4096, 1, 8 / 9, 0)]!;
     assert.ok(Math.abs(hot / 455 - 1) < 0.25, `hot cell: ${hot} vs 455`);
     assert.ok(Math.abs(cold / (9 * 4096) - 1) < 0.5, `cold cell: ${cold} vs ${9 * 4096}`);
   });

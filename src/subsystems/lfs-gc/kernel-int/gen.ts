@@ -3,8 +3,12 @@
  * The GC kernel side's per-write and per-segment work as eBPF, built with kmlib's own DSL (no
  * clang): two XDP programs for BPF_PROG_TEST_RUN whose packet is a record of `record.ts`.
  *
- * - `featureProgram`: the new Q16 activity (shift + table + quadratic), the cell (threshold
- *   compares), the lifetime-table lookup in the `gc_life` ARRAY map and the Q40 rate.
+ * - `featureProgram` (a host write): the new Q16 recent and long activities and the region's
+ *   Q8 count in the `gc_region` ARRAY map (each decay: shift + table + quadratic), the
+ *   composite cell (threshold compares), the lifetime-table lookup in the `gc_life` ARRAY
+ *   map and the Q40 rate.
+ * - `relocateProgram` (GC moves a block): the region's bucket of now, the block's cell with
+ *   it, the lookup and the rate.
  * - `scoreProgram`: the integer victim score of one segment (normalised mantissa, branch-free
  *   bit length, integer square root by a linear guess and two Newton steps, signed exponent
  *   shifts).
@@ -15,12 +19,15 @@
  * lookup failed.
  */
 import {
-  Add, ArSh, Call, Div, Exit, Helper, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, Ja, LoadImm64, LoadMapPtr, LoadMapValue, LoadMem, Lsh, Mov, Mul, Neg, Rsh,
+  Add, ArSh, Call, Div, Exit, Helper, JEq, JGE, JGT, JLE, JLT, JNE, JSGE, Ja, LoadImm64, LoadMapPtr, LoadMapValue, LoadMem, Lsh, Mod, Mov, Mul, Neg, Rsh,
   StoreMem, Sub, And, label, R0, R1, R2, R3, R4, R5, R6, R7, R8, R9, R10, type AsmInput, type AsmItem, type Register,
 } from "../../../bpf/asm/index.ts";
 import { XdpAction } from "../../../bpf/types.ts";
-import { ACT_MAX, ACT_ONE, ACT_THRESHOLDS, COUNT_BUCKETS, EXP_BITS, INTERVAL_BUCKETS, LN2_Q36, LOG2E_Q21, Y_FRAC } from "./features.ts";
-import { ConfigLayout, FeatureRecord, MapNames, ScoreRecord } from "./record.ts";
+import { REGION_STRIDE } from "../policies/lifetime-features.ts";
+import {
+  ACT_MAX, ACT_ONE, ACT_THRESHOLDS, COUNT_BUCKETS, EXP_BITS, INTERVAL_BUCKETS, LN2_Q36, LOG2E_Q21, LONG_BUCKETS, LONG_THRESHOLDS_Q16, REGION_BUCKETS, REGION_ONE, Y_FRAC,
+} from "./features.ts";
+import { ConfigLayout, FeatureRecord, MapNames, RegionLayout, RelocateRecord, ScoreRecord } from "./record.ts";
 import { R_CAP, SCORE_EMPTY, SCORE_FRAC, STALE_GAPS_Q8 } from "./score.ts";
 
 /** r7 = the record (packet) of `size` bytes, or return XDP_ABORTED. Clobbers r2, r3. */
@@ -36,22 +43,20 @@ function recordOrAbort(size: number, bad: string): AsmInput {
 
 const verdict = (name: string, v: number): AsmInput => [label(name), Mov.imm(R0, v), Exit()];
 
-export function featureProgram(): AsmInput {
-  const T = ConfigLayout, F = FeatureRecord;
-  const cellIb: AsmItem[] = [];
-  for (let k = 0; k < INTERVAL_BUCKETS - 2; k++) cellIb.push(LoadMem("DW", R3, R8, T.thresholds + 8 * k), JLT.reg(R1, R3, "ib_done"), Add.imm(R2, 1));
-  const cellCb: AsmInput = ACT_THRESHOLDS.map((t) => [JLT.imm(R0, t, "cb_done"), Add.imm(R2, 1)]);
+/**
+ * r0 = decayQ(r2, r1, τ): r2 (a fixed-point count < 2^32) decayed over r1 host writes; r2 when
+ * r1 = 0, 0 at or past the horizon. τ and the horizon are u64 words of `gc_cfg` (r8) at
+ * `tauOff` and `horizonOff`. Keeps r1, r2, r6, r7, r8; clobbers r3, r4, r5, r9.
+ */
+function decay(id: string, tauOff: number, horizonOff: number): AsmInput {
+  const T = ConfigLayout;
   return [
-    ...recordOrAbort(F.size, "bad"),
-    LoadMapValue(R8, MapNames.config, 0),
-    LoadMem("DW", R1, R7, F.interval),
-    LoadMem("DW", R2, R7, F.prevActivity),
-    // Activity: ACT_ONE for a first write or past the horizon, else prev·2^-y + ACT_ONE.
-    Mov.imm(R0, ACT_ONE),
-    JEq.imm(R1, 0, "act_done"),
-    LoadMem("DW", R3, R8, T.horizon),
-    JGE.reg(R1, R3, "act_done"),
-    LoadMem("DW", R3, R8, T.tau),
+    Mov.reg(R0, R2),
+    JEq.imm(R1, 0, `${id}_dk`),
+    Mov.imm(R0, 0),
+    LoadMem("DW", R3, R8, horizonOff),
+    JGE.reg(R1, R3, `${id}_dk`),
+    LoadMem("DW", R3, R8, tauOff),
     Mov.reg(R4, R1),
     Div.reg(R4, R3), // qi
     Mov.reg(R5, R4),
@@ -61,7 +66,7 @@ export function featureProgram(): AsmInput {
     Lsh.imm(R9, Y_FRAC),
     Div.reg(R9, R3),
     Lsh.imm(R4, Y_FRAC),
-    Add.reg(R4, R9), // t = interval/τ, Q26
+    Add.reg(R4, R9), // t = dt/τ, Q26
     Mul.imm(R4, LOG2E_Q21),
     Rsh.imm(R4, 21), // y
     Mov.reg(R5, R4),
@@ -87,43 +92,159 @@ export function featureProgram(): AsmInput {
     Rsh.reg(R0, R5), // 2^-y
     Mul.reg(R0, R2),
     Rsh.imm(R0, 31),
-    Add.imm(R0, ACT_ONE),
-    LoadImm64(R3, ACT_MAX),
-    JLE.reg(R0, R3, "act_done"),
-    Mov.reg(R0, R3),
-    label("act_done"),
-    StoreMem("DW", R7, F.activity, R0),
-    // Cell: interval bucket by thresholds (ascending: the first miss ends it), then activity.
-    Mov.imm(R2, 0),
-    JEq.imm(R1, 0, "ib_done"),
-    Mov.imm(R2, 1),
-    ...cellIb,
-    label("ib_done"),
-    Mul.imm(R2, COUNT_BUCKETS),
-    ...cellCb,
-    label("cb_done"),
-    StoreMem("DW", R7, F.cell, R2),
-    // Life: gc_life[cell]; rate = 2^40 / clamp(life, 1, lifeCap).
-    StoreMem("W", R10, -4, R2),
-    LoadMapPtr(R1, MapNames.life),
+    label(`${id}_dk`),
+  ];
+}
+
+/** r0 = min(r0 + one, ACT_MAX). Clobbers r3. */
+function addSaturating(id: string, one: number): AsmInput {
+  return [Add.imm(R0, one), LoadImm64(R3, ACT_MAX), JLE.reg(R0, R3, `${id}_sat`), Mov.reg(R0, R3), label(`${id}_sat`)];
+}
+
+/**
+ * r6 = pointer to the `gc_region` element of the lba at `lbaOff` in the record, then r0 = its
+ * count decayed to the record's `now` (at `nowOff`; no decay when now ≤ its last update), r1 =
+ * now. Clobbers r2-r5, r9.
+ */
+function regionDecayed(id: string, lbaOff: number, nowOff: number): AsmInput {
+  const T = ConfigLayout, G = RegionLayout;
+  return [
+    LoadMem("DW", R1, R7, lbaOff),
+    LoadMem("DW", R3, R8, T.regionShift),
+    Rsh.reg(R1, R3),
+    StoreMem("W", R10, -4, R1),
+    LoadMapPtr(R1, MapNames.region),
     Mov.reg(R2, R10),
     Add.imm(R2, -4),
     Call(Helper.map_lookup_elem),
     JEq.imm(R0, 0, "fail"),
+    Mov.reg(R6, R0),
+    LoadMem("DW", R1, R7, nowOff),
+    LoadMem("DW", R3, R6, G.updated),
+    JGT.reg(R1, R3, `${id}_dt`),
+    Mov.reg(R3, R1), // now ≤ updated: dt = 0
+    label(`${id}_dt`),
+    Sub.reg(R1, R3),
+    LoadMem("DW", R2, R6, G.count),
+    ...decay(id, T.regionTau, T.regionHorizon),
+    LoadMem("DW", R1, R7, nowOff),
+  ];
+}
+
+/** r2 = region bucket of the Q8 count in r0 (thresholds in `gc_cfg`). Clobbers r3. */
+function regionBucket(id: string): AsmInput {
+  const out: AsmItem[] = [Mov.imm(R2, 0)];
+  for (let k = 0; k < REGION_BUCKETS - 1; k++) out.push(LoadMem("DW", R3, R8, ConfigLayout.regionThresholds + 8 * k), JLT.reg(R0, R3, `${id}_rb`), Add.imm(R2, 1));
+  out.push(label(`${id}_rb`));
+  return out;
+}
+
+/** gc_life[cell in r2] to `lifeOff` and 2^40 / clamp(life, 1, lifeCap) to `rateOff`; returns XDP_PASS. */
+function lifeAndRate(lifeOff: number, rateOff: number): AsmInput {
+  return [
+    StoreMem("W", R10, -8, R2),
+    LoadMapPtr(R1, MapNames.life),
+    Mov.reg(R2, R10),
+    Add.imm(R2, -8),
+    Call(Helper.map_lookup_elem),
+    JEq.imm(R0, 0, "fail"),
     LoadMem("W", R1, R0, 0),
-    StoreMem("DW", R7, F.life, R1),
+    StoreMem("DW", R7, lifeOff, R1),
     JNE.imm(R1, 0, "life_pos"),
     Mov.imm(R1, 1),
     label("life_pos"),
-    LoadMem("DW", R3, R8, T.lifeCap),
+    LoadMem("DW", R3, R8, ConfigLayout.lifeCap),
     JLE.reg(R1, R3, "life_ok"),
     Mov.reg(R1, R3),
     label("life_ok"),
     LoadImm64(R3, 2 ** 40),
     Div.reg(R3, R1),
-    StoreMem("DW", R7, F.rate, R3),
+    StoreMem("DW", R7, rateOff, R3),
     Mov.imm(R0, XdpAction.PASS),
     Exit(),
+  ];
+}
+
+/**
+ * A host write: the new recent and long activities, the region's count (written back to
+ * `gc_region`) and bucket, the composite cell ((region·LONG_BUCKETS + long)·INTERVAL_BUCKETS +
+ * interval)·COUNT_BUCKETS + activity, the table lookup and the rate.
+ */
+export function featureProgram(): AsmInput {
+  const T = ConfigLayout, F = FeatureRecord, G = RegionLayout;
+  const cellIb: AsmItem[] = [];
+  for (let k = 0; k < INTERVAL_BUCKETS - 2; k++) cellIb.push(LoadMem("DW", R3, R8, T.thresholds + 8 * k), JLT.reg(R1, R3, "ib_done"), Add.imm(R2, 1));
+  const cellCb: AsmInput = ACT_THRESHOLDS.map((t) => [JLT.imm(R0, t, "cb_done"), Add.imm(R2, 1)]);
+  const cellLb: AsmInput = LONG_THRESHOLDS_Q16.map((t) => [JLT.imm(R0, t, "lb_done"), Add.imm(R2, 1)]);
+  return [
+    ...recordOrAbort(F.size, "bad"),
+    LoadMapValue(R8, MapNames.config, 0),
+    // Activities: ACT_ONE for a first write, else decayed + ACT_ONE (0 past the horizon).
+    LoadMem("DW", R1, R7, F.interval),
+    Mov.imm(R0, ACT_ONE),
+    JEq.imm(R1, 0, "act_done"),
+    LoadMem("DW", R2, R7, F.prevActivity),
+    ...decay("act", T.tau, T.horizon),
+    ...addSaturating("act", ACT_ONE),
+    label("act_done"),
+    StoreMem("DW", R7, F.activity, R0),
+    Mov.imm(R0, ACT_ONE),
+    JEq.imm(R1, 0, "long_done"),
+    LoadMem("DW", R2, R7, F.prevLong),
+    ...decay("long", T.longTau, T.longHorizon),
+    ...addSaturating("long", ACT_ONE),
+    label("long_done"),
+    StoreMem("DW", R7, F.long, R0),
+    // Region: count decayed to now + one write, stored back with the time, then its bucket.
+    ...regionDecayed("rg", F.lba, F.now),
+    ...addSaturating("rg", REGION_ONE),
+    StoreMem("DW", R6, G.count, R0),
+    LoadMem("DW", R3, R6, G.updated),
+    JLE.reg(R1, R3, "rg_kept"),
+    StoreMem("DW", R6, G.updated, R1),
+    label("rg_kept"),
+    ...regionBucket("rg"),
+    StoreMem("DW", R7, F.region, R2),
+    // Cell: region, then long bucket, interval bucket (ascending thresholds: the first miss ends it), activity bucket.
+    Mul.imm(R2, LONG_BUCKETS),
+    LoadMem("DW", R0, R7, F.long),
+    ...cellLb,
+    label("lb_done"),
+    Mul.imm(R2, INTERVAL_BUCKETS),
+    LoadMem("DW", R1, R7, F.interval),
+    JEq.imm(R1, 0, "ib_done"),
+    Add.imm(R2, 1),
+    ...cellIb,
+    label("ib_done"),
+    Mul.imm(R2, COUNT_BUCKETS),
+    LoadMem("DW", R0, R7, F.activity),
+    ...cellCb,
+    label("cb_done"),
+    StoreMem("DW", R7, F.cell, R2),
+    ...lifeAndRate(F.life, F.rate),
+    verdict("fail", XdpAction.DROP),
+    verdict("bad", XdpAction.ABORTED),
+  ];
+}
+
+/**
+ * GC relocates a block: its region's bucket of now (the count decayed, nothing written back),
+ * the block's cell with that bucket, the table lookup and the rate.
+ */
+export function relocateProgram(): AsmInput {
+  const R = RelocateRecord;
+  return [
+    ...recordOrAbort(R.size, "bad"),
+    LoadMapValue(R8, MapNames.config, 0),
+    ...regionDecayed("rg", R.lba, R.now),
+    ...regionBucket("rg"),
+    StoreMem("DW", R7, R.region, R2),
+    Mul.imm(R2, REGION_STRIDE),
+    LoadMem("DW", R1, R7, R.cell),
+    Mod.imm(R1, REGION_STRIDE),
+    Add.reg(R2, R1),
+    StoreMem("DW", R7, R.newCell, R2),
+    ...lifeAndRate(R.life, R.rate),
     verdict("fail", XdpAction.DROP),
     verdict("bad", XdpAction.ABORTED),
   ];

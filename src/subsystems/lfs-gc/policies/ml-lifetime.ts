@@ -1,14 +1,16 @@
 /**
  * @module subsystems/lfs-gc/policies/ml-lifetime
  * The learned policy, as pure logic: it predicts how soon each block will be overwritten from
- * the block's own history and then acts like the oracle on its predictions (lifetime logs,
- * victims by cost-benefit on the predicted remaining life of their data).
+ * the block's own history and its region's, and then acts like the oracle on its predictions
+ * (lifetime logs, victims by cost-benefit on the predicted remaining life of their data).
  *
  * The model is a lookup table, chosen because it compiles to integer-only eBPF as a plain
- * array map: a block's state at write time — the interval since its previous write and its
- * recent activity (write count decayed over one device's worth of writes), both in log
- * scale — selects a cell, and each cell learns the overwrite rate of blocks written in that
- * state. It trains online with the survival-analysis estimate rate = deaths / exposure: every
+ * array map: a block's state at write time — the interval since its previous write, its
+ * recent and its long-term activity (write counts decayed over one and over LONG_DECAY
+ * devices' worth of writes) and the recent activity of its region of the address space, all
+ * in log scale (`lifetime-features.ts`) — selects a cell, and each cell learns the overwrite
+ * rate of blocks written in that state. A block relocated by GC is predicted again in its
+ * write-time cell with its region's bucket of now. It trains online with the survival-analysis estimate rate = deaths / exposure: every
  * overwrite is a death in the cell its previous version was written in, and every block
  * still alive adds to its cell's exposure, so long-lived blocks count before they die (a plain
  * mean of observed lifetimes would see only the short ones). Both sums are discounted over
@@ -17,38 +19,17 @@
 import type { GcPolicy, GcView } from "../policy.ts";
 import { SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
 import type { LifetimeOptions } from "./lifetime.ts";
+import {
+  LIFETIME_CELLS, LONG_DECAY, RegionActivity, composeCell, decayedActivity, intervalBucketOf, longBucket, recentCell, withRegion,
+} from "./lifetime-features.ts";
 
-/** Interval buckets: 0 = no previous write, then half-octaves from U/64 up. */
-const INTERVAL_BUCKETS = 26;
-/** Recent-activity buckets: half-octaves of the block's decayed write count. */
-const COUNT_BUCKETS = 16;
-/** Cells of the table. */
-export const LIFETIME_CELLS = INTERVAL_BUCKETS * COUNT_BUCKETS;
-/** Time constant of the decayed write count, in logical devices' worth of host writes. */
-export const DECAY = 1;
+export {
+  COUNT_BUCKETS, DECAY, INTERVAL_BUCKETS, LIFETIME_CELLS, LONG_BUCKETS, LONG_DECAY, RECENT_CELLS, REGION_BUCKETS, REGION_DECAY, REGIONS, RegionActivity,
+  composeCell, decayedActivity, longBucket, recentCell, regionBucket, regionShift, regionTau, withRegion,
+} from "./lifetime-features.ts";
+
 /** Ages beyond this many expected lives mark a block whose prediction went stale. */
 export const STALE = 3;
-
-/**
- * Cell for a block written `interval` host writes after its previous write (-1: first write),
- * with `activity` its write count decayed by e every DECAY devices' worth of writes, on a
- * device of `u` logical blocks.
- */
-export function lifetimeCell(interval: number, activity: number, u: number): number {
-  let ib = 0;
-  if (interval > 0) {
-    const x = Math.floor(2 * Math.log2((interval * 64) / u)) + 1;
-    ib = x < 1 ? 1 : x >= INTERVAL_BUCKETS ? INTERVAL_BUCKETS - 1 : x;
-  }
-  const a = Math.floor(2 * Math.log2(activity));
-  const cb = a < 0 ? 0 : a >= COUNT_BUCKETS ? COUNT_BUCKETS - 1 : a;
-  return ib * COUNT_BUCKETS + cb;
-}
-
-/** A block's decayed write count after a write `interval` after its previous one (-1: first). */
-export function decayedActivity(previous: number, interval: number, u: number): number {
-  return (interval > 0 ? previous * Math.exp(-interval / (DECAY * u)) : 0) + 1;
-}
 
 export interface LifetimeModelOptions {
   /** Weight of the prior (deaths at rate 1/U) that keeps empty cells sane. */
@@ -63,7 +44,7 @@ export interface LifetimeModelOptions {
  * the agent knows of a death's age from the published history (time, previous cell, cell).
  */
 export function ageOfCell(next: number, u: number): number {
-  const ib = Math.floor(next / COUNT_BUCKETS);
+  const ib = intervalBucketOf(next);
   // Bucket ib >= 2 holds intervals with 2·log2(64·interval/U) in [ib - 1, ib); bucket 1 all below.
   if (ib <= 1) return u / 128;
   return (u / 64) * Math.pow(2, (ib - 0.5) / 2);
@@ -123,18 +104,19 @@ export class LifetimeModel {
     this.net = new Float64Array(this.cells * BINS);
     this.binWidth = new Float64Array(this.cells);
     for (let c = 0; c < this.cells; c++) {
-      const ib = Math.floor(c / COUNT_BUCKETS);
+      const ib = intervalBucketOf(c);
       const window = ib === 0 ? FIRST_WRITE_WINDOW * u : WINDOW * (u / 64) * Math.pow(2, ib / 2);
       this.binWidth[c] = window / BINS;
     }
   }
 
   /**
-   * Cell for a block written now, `interval` after its previous write (-1: first write),
-   * with `activity` its write count decayed by e every DECAY devices' worth of writes.
+   * Cell for a block written now, `interval` after its previous write (-1: first write), with
+   * `activity` its write count decayed over DECAY devices' worth of writes, `longActivity` over
+   * LONG_DECAY, in a region of bucket `region` (lifetime-features.ts).
    */
-  cell(interval: number, activity: number): number {
-    return lifetimeCell(interval, activity, this.u);
+  cell(interval: number, activity: number, longActivity = 0, region = 0): number {
+    return composeCell(region, longBucket(longActivity), recentCell(interval, activity, this.u));
   }
 
   /** A version written at `now` in `cell` starts its life. */
@@ -212,6 +194,8 @@ export class MlLifetimePolicy implements GcPolicy {
   private readonly ledger: SegmentLedger;
   private readonly cellOf: Uint16Array;
   private readonly activity: Float32Array;
+  private readonly longActivity: Float32Array;
+  private readonly regions: RegionActivity;
   private readonly u: number;
 
   constructor(logicalBlocks: number, options: Partial<MlPolicyOptions> = {}) {
@@ -222,6 +206,8 @@ export class MlLifetimePolicy implements GcPolicy {
     this.ledger = new SegmentLedger(logicalBlocks, "rate");
     this.cellOf = new Uint16Array(logicalBlocks);
     this.activity = new Float32Array(logicalBlocks);
+    this.longActivity = new Float32Array(logicalBlocks);
+    this.regions = new RegionActivity(logicalBlocks);
   }
 
   attach(view: GcView): void {
@@ -236,7 +222,8 @@ export class MlLifetimePolicy implements GcPolicy {
       this.model.die(this.cellOf[lba]!, now, interval);
     }
     const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.u));
-    const cell = this.model.cell(interval, act);
+    const long = (this.longActivity[lba] = decayedActivity(this.longActivity[lba]!, interval, this.u, LONG_DECAY));
+    const cell = this.model.cell(interval, act, long, this.regions.write(lba, now));
     this.cellOf[lba] = cell;
     this.model.enter(cell, now);
     this.ledger.invalidate(lba, view);
@@ -252,10 +239,12 @@ export class MlLifetimePolicy implements GcPolicy {
   }
 
   gcLog(lba: number, _victim: number, view: GcView): number {
-    // The table has learned more since the block was written: predict again. A block that
-    // has outlived its cell's expected life STALE times over (under memoryless writes a
-    // 1-in-20 event at 3) is most likely one whose hotness changed: expect its age again.
-    let life = 1 / this.model.rate(this.cellOf[lba]!, view.now);
+    // The table has learned more since the block was written, and its region may have turned
+    // hot or cold: predict again, in its write-time cell with the region's bucket of now. A
+    // block that has outlived its cell's expected life STALE times over (under memoryless
+    // writes a 1-in-20 event at 3) is most likely one whose hotness changed: expect its age again.
+    const cell = withRegion(this.cellOf[lba]!, this.regions.peek(lba, view.now));
+    let life = 1 / this.model.rate(cell, view.now);
     const age = view.now - view.blockTime[lba]!;
     if (age > STALE * life) life = age;
     this.ledger.setLife(lba, life);

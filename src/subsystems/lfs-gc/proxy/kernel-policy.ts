@@ -3,9 +3,11 @@
  * What the GC's kernel side runs, as one policy of the simulated store: the default algorithm,
  * the deployed model and the proxy's decision rule, with nothing that waits on user space.
  *
- * - Features, per host write: the block's interval since its previous write and its decayed
- *   write count select a cell of the lifetime table (`policies/ml-lifetime.ts`); the record
- *   (time, previous cell, cell) goes to the per-block history the agent learns from.
+ * - Features, per host write: the block's interval since its previous write, its decayed
+ *   write counts (recent and long-term) and its region's decayed write count select a cell of
+ *   the lifetime table (`policies/lifetime-features.ts`); the record (time, previous cell,
+ *   cell) goes to the per-block history the agent learns from. A block GC relocates is
+ *   predicted again in its cell with its region's bucket of now.
  * - The deployed model is the integer lifetime table: it predicts each written block's life,
  *   which places writes into lifetime logs (collaboration and recommendation modes) and keeps
  *   per-segment sums of predicted overwrite rates, the state victims are scored on
@@ -28,8 +30,8 @@
 import { CollaborationBudget, decide } from "../../../proxy/decide.ts";
 import { MODES, Mode, SOURCES, type Source } from "../../../proxy/mode.ts";
 import { SegmentLedger, lifetimeClass } from "../policies/lifetime.ts";
-import { STALE, decayedActivity, lifetimeCell } from "../policies/ml-lifetime.ts";
-import { FeatureConfig, cellQ, decayActivityQ16 } from "../kernel-int/features.ts";
+import { LONG_DECAY, RegionActivity, STALE, composeCell, decayedActivity, longBucket, recentCell, withRegion } from "../policies/ml-lifetime.ts";
+import { FeatureConfig, IntRegionActivity, cellQ, decayActivityQ16 } from "../kernel-int/features.ts";
 import { IntSegmentLedger, type RateLedger } from "../kernel-int/ledger.ts";
 import { CONF_FRAC, confidenceQ16, lifeClassQ } from "../kernel-int/score.ts";
 import type { GcPolicy, GcView } from "../policy.ts";
@@ -105,6 +107,10 @@ export class ProxiedGc implements GcPolicy {
   cellOf: Int16Array;
   /** Per block: Q16 decayed write count (integer), or the float one (float reference). */
   activity: Uint32Array | Float32Array;
+  /** Per block: the long-term decayed write count, the same way. */
+  longActivity: Uint32Array | Float32Array;
+  /** Per region: decayed write counts (Q8 when integer). */
+  regions: IntRegionActivity | RegionActivity;
   readonly integer: boolean;
   readonly #features: FeatureConfig | undefined;
   #queue = new Int32Array(0);
@@ -133,10 +139,14 @@ export class ProxiedGc implements GcPolicy {
       this.#features = new FeatureConfig(this.#u);
       this.ledger = new IntSegmentLedger(this.#u);
       this.activity = new Uint32Array(this.#u);
+      this.longActivity = new Uint32Array(this.#u);
+      this.regions = new IntRegionActivity(this.#features);
     } else {
       this.#features = undefined;
       this.ledger = new SegmentLedger(this.#u, "rate");
       this.activity = new Float32Array(this.#u);
+      this.longActivity = new Float32Array(this.#u);
+      this.regions = new RegionActivity(this.#u);
     }
   }
 
@@ -150,6 +160,8 @@ export class ProxiedGc implements GcPolicy {
     c.ledger = this.ledger.clone();
     c.cellOf = this.cellOf.slice();
     c.activity = this.activity.slice();
+    c.longActivity = this.longActivity.slice();
+    c.regions = this.regions.clone();
     return c;
   }
 
@@ -191,12 +203,15 @@ export class ProxiedGc implements GcPolicy {
     }
     let cell: number;
     const f = this.#features;
+    const region = this.regions.write(lba, now);
     if (f) {
       const act = (this.activity[lba] = decayActivityQ16(this.activity[lba]!, interval, f.tau));
-      cell = cellQ(interval, act, f);
+      const long = (this.longActivity[lba] = decayActivityQ16(this.longActivity[lba]!, interval, f.longTau));
+      cell = cellQ(interval, act, long, region, f);
     } else {
       const act = (this.activity[lba] = decayedActivity(this.activity[lba]!, interval, this.#u));
-      cell = lifetimeCell(interval, act, this.#u);
+      const long = (this.longActivity[lba] = decayedActivity(this.longActivity[lba]!, interval, this.#u, LONG_DECAY));
+      cell = composeCell(region, longBucket(long), recentCell(interval, act, this.#u));
     }
     this.cellOf[lba] = cell;
     this.history?.push(now, prevCell, cell);
@@ -216,9 +231,9 @@ export class ProxiedGc implements GcPolicy {
   }
 
   gcLog(lba: number, victim: number, view: GcView): number {
-    // Predict again with today's table; a block that outlived its prediction STALE times over
-    // most likely changed hotness: expect its age again.
-    let life = this.#life(this.cellOf[lba]!);
+    // Predict again with today's table and its region's bucket of now; a block that outlived
+    // its prediction STALE times over most likely changed hotness: expect its age again.
+    let life = this.#life(withRegion(this.cellOf[lba]!, this.regions.peek(lba, view.now)));
     const age = view.now - view.blockTime[lba]!;
     if (this.integer ? age * 256 > STALE_Q8 * life : age > STALE * life) life = age;
     this.ledger.setLife(lba, life);

@@ -6,8 +6,10 @@
  *
  * The trainer is the survival estimate of `policies/ml-lifetime.ts` (deaths / exposure per
  * cell over its window of young versions, discounted over time) fed from the kernel's
- * published per-block history instead of from inside the policy: a record carries no age, so
- * a death's age is read off the new version's interval bucket (`ageOfCell`, within a factor
+ * published per-block history instead of from inside the policy (the kernel computes the
+ * composite cell, region and long-term buckets included; the trainer never needs the
+ * features themselves): a record carries no age, so a death's age is read off the new
+ * version's interval bucket (`ageOfCell`, within a factor
  * √2, which only moves the time bin the version leaves the window from); `quantize` rounds 1 / rate to an integer clamped to
  * [1, 2^32 - 1]. The artefact the agent deploys is that table in a small binary frame (magic,
  * format, cells, device size, the values, an FNV-1a checksum), so a truncated, corrupted or
@@ -18,7 +20,8 @@ import { LIFETIME_CELLS, LifetimeModel, ageOfCell } from "../policies/ml-lifetim
 import type { LifetimeModelOptions } from "../policies/ml-lifetime.ts";
 
 const MAGIC = 0x5447_4d4b; // "KMGT" little-endian
-const FORMAT = 1;
+/** 2: composite cells (region, long, interval, activity buckets), LIFETIME_CELLS of them. */
+const FORMAT = 2;
 const HEADER = 16;
 const U32_MAX = 0xffff_ffff;
 

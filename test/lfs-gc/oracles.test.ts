@@ -1,8 +1,8 @@
 /**
  * The three oracles and the learner against them, at a size that runs in seconds (2^14
  * blocks, 64 per segment, spare 0.1): the victim oracle needs the future and, on the learned
- * policy's own layout, chooses better victims than it; the learner stays close to the rate
- * oracle on phase changes (see docs/lfs-gc-oracles.md for the full-size table).
+ * policy's own layout, chooses better victims than it; the learner stays within 5% of the rate
+ * oracle on phase changes and on Zipf (see docs/lfs-gc-oracles.md for the full-size table).
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -37,10 +37,14 @@ describe("oracles", () => {
     });
   }
 
-  test("on phase changes the learner stays within 16% of the rate oracle (median of 3 seeds)", () => {
-    const ratio = median([1, 2, 3].map((seed) => wa("ml", "phases", seed) / wa("rate-oracle", "phases", seed)));
-    // Measured 1.11-1.12 at this size (at 2^16: 1.10, and 1.19 before the windowed estimator
-    // and the valid × quiet staleness rule).
-    assert.ok(ratio <= 1.16, `ml / rate-oracle on phases ${ratio}`);
-  });
+  for (const w of ["phases", "zipf-1.0"]) {
+    test(`on ${w} the learner is within 5% (+2% margin) of the rate oracle (median of 3 seeds)`, (t) => {
+      const ratios = [1, 2, 3].map((seed) => wa("ml", w, seed) / wa("rate-oracle", w, seed));
+      t.diagnostic(`ml / rate-oracle on ${w}: ${ratios.map((r) => r.toFixed(3)).join(", ")}`);
+      // Measured at this size: phases 1.043-1.054, Zipf 1.0 1.023-1.029 (at 2^16: 1.035-1.042
+      // and 1.025; before the region and long-term features 1.10 and 1.05, and on phases 1.19
+      // before the windowed estimator and the valid × quiet staleness rule).
+      assert.ok(median(ratios) <= 1.07, `ml / rate-oracle on ${w}: median ${median(ratios)}`);
+    });
+  }
 });

@@ -3,7 +3,8 @@
  * The two datasets the GC's kernel side publishes, in the RFC's terms:
  *
  * - `gc-block-history`, a memory stream of one record per host write (time, the cell the
- *   overwritten version was written in, the new version's cell): what the agent learns block
+ *   overwritten version was written in, the new version's cell; cells are the composite ones
+ *   of `policies/lifetime-features.ts`, computed kernel-side): what the agent learns block
  *   lifetimes from. Kept in a ring; a portion older than the ring holds is out of bounds, as
  *   a ring buffer the agent fell behind on would be.
  * - `gc-segment-state`, a structure prepared on request: one row per sealed segment (id,
@@ -16,10 +17,13 @@ import { DatasetTracker, type Portion } from "../../../proxy/dataset.ts";
 import { SegState } from "../policy.ts";
 import type { GcView } from "../policy.ts";
 import type { SegmentLedger } from "../policies/lifetime.ts";
+import { LIFETIME_CELLS } from "../policies/ml-lifetime.ts";
 import type { HistorySink } from "./kernel-policy.ts";
 import type { HistoryColumns } from "./table.ts";
 
 export const HISTORY_COLUMNS = ["time", "prev_cell", "cell"] as const;
+// Cells travel as signed 16-bit integers (-1: no previous version): the composite table must fit.
+if (LIFETIME_CELLS > 0x7fff) throw new Error(`gc-block-history: ${LIFETIME_CELLS} cells do not fit the 16-bit cell columns`);
 export const SEGMENT_COLUMNS = ["segment", "valid", "rate_sum_q40", "quiet"] as const;
 /** Fixed-point scale of published rate sums. */
 export const RATE_SCALE = 2 ** 40;

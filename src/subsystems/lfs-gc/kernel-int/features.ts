@@ -22,13 +22,13 @@
  */
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import {
-  COUNT_BUCKETS, DECAY, INTERVAL_BUCKETS, LIFETIME_CELLS, LONG_BUCKETS, LONG_DECAY, LONG_THRESHOLDS, RECENT_CELLS, REGION_BUCKETS, REGIONS, composeCell,
-  regionShift, regionTau,
+  COUNT_BUCKETS, DECAY, INTERVAL_BUCKETS, LIFETIME_CELLS, LONG_BUCKETS, LONG_DECAY, LONG_THRESHOLDS, RECENT_CELLS, REGION_BUCKETS, REGIONS,
+  composeCell as composeCell_, regionShift, regionTau,
 } from "../policies/lifetime-features.ts";
 import { POW2 as POW2_, mulShr as mulShr_, udiv as udiv_ } from "./arith.ts";
 
 // tsx reads imported bindings through getters on every use: bind the hot ones once.
-const POW2 = POW2_, mulShr = mulShr_, udiv = udiv_;
+const POW2 = POW2_, mulShr = mulShr_, udiv = udiv_, composeCell = composeCell_;
 
 export { COUNT_BUCKETS, INTERVAL_BUCKETS, LONG_BUCKETS, RECENT_CELLS, REGION_BUCKETS, REGIONS };
 if (REGION_BUCKETS * LONG_BUCKETS * RECENT_CELLS !== LIFETIME_CELLS) throw new Error("kernel-int features: bucket counts disagree with LIFETIME_CELLS");

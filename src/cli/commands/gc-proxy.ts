@@ -4,19 +4,22 @@
  * agent learns the lifetime table from the published history, deploys it, recommends victims,
  * and the mode controller moves the proxy on paired per-epoch WA outcomes (the model's WA
  * against the default's on a copy of the device fed the same writes). Prints every transition
- * with its reason and evidence, WA per mode, and the WA of each phase. `A>B` switches the
- * workload from A to B halfway, the shift under which the model should be demoted.
+ * with its reason and evidence, WA per mode, and the WA of each phase. A scenario is a
+ * workload or a sequence `A@COUNT,...,Z` (the registry's spelling, as `kmlib agent` takes it),
+ * each part a phase, the last one running `--writes`: the shift under which the model should
+ * be demoted. The older `A>B` stays as an alias of `A@Wx,B` (W = --writes: B starts halfway).
  */
 import { type Command, Option } from "commander";
 import { FALLBACKS, type Fallback } from "../../subsystems/lfs-gc/proxy/adapter.ts";
 import { type GcSessionResult, runGcSession } from "../../subsystems/lfs-gc/proxy/session.ts";
-import { makeWorkload } from "../../subsystems/lfs-gc/registry.ts";
+import { ErrorCode, KmlibError } from "../../errors.ts";
+import { ShiftedWorkload, makeWorkload, splitWorkloadList } from "../../subsystems/lfs-gc/registry.ts";
+import type { Phase } from "../../subsystems/lfs-gc/proxy/session.ts";
 
 export interface CliHelpers {
   positiveInt(v: string): number;
   fraction(v: string): number;
   positive(v: string): number;
-  list(v: string): string[];
   print(s: string): void;
   table(head: string[], rows: string[][]): string;
 }
@@ -38,8 +41,12 @@ function byMode(r: GcSessionResult): Array<{ mode: string; epochs: number; model
 export function registerProxyCommand(gc: Command, h: CliHelpers): void {
   gc.command("proxy")
     .description("the learned policy through the ml-lib proxy: mode controller transitions (with reasons and evidence) and WA per scenario")
-    .option("--scenarios <list>", "workloads, comma-separated; A>B switches from A to B halfway", h.list, ["hotcold-90-10", "zipf-1.0", "uniform", "hotcold-90-10>uniform"])
-    .option("--writes <x>", "host writes per phase, in multiples of the logical blocks", h.positive, 20)
+    .option(
+      "--scenarios <list>",
+      "workloads, comma-separated; a sequence A@COUNT,...,Z (COUNT host writes or Nx logical blocks) is one scenario, each part a phase; A>B is kept as an alias of A@Wx,B (W = --writes: B starts halfway)",
+      "hotcold-90-10,zipf-1.0,uniform,hotcold-90-10>uniform",
+    )
+    .option("--writes <x>", "host writes of a scenario's last (or only) phase, in multiples of the logical blocks", h.positive, 20)
     .option("--logical-blocks <n>", "logical blocks", h.positiveInt, 16384)
     .option("--blocks-per-segment <n>", "blocks per segment", h.positiveInt, 32)
     .option("--spare-factor <f>", "over-provisioning of the data area", h.fraction, 0.1)
@@ -50,9 +57,9 @@ export function registerProxyCommand(gc: Command, h: CliHelpers): void {
     .action(async (o) => {
       const u = o.logicalBlocks as number;
       const out: ScenarioResult[] = [];
-      for (const scenario of o.scenarios as string[]) {
-        const specs = scenario.split(">");
-        const phases = specs.map((spec, i) => ({ workload: makeWorkload(spec, { logicalBlocks: u, seed: (o.seed as number) + i }), writes: Math.round((o.writes as number) * u) }));
+      const scenarios = prefixed("--scenarios", () => splitWorkloadList(o.scenarios as string));
+      const built = scenarios.map((scenario) => ({ scenario, phases: scenarioPhases(scenario, u, o.seed as number, o.writes as number) })); // all checked before any runs
+      for (const { scenario, phases } of built) {
         const result = await runGcSession({
           phases,
           adapter: { logicalBlocks: u, blocksPerSegment: o.blocksPerSegment, spareFactor: o.spareFactor, epochWrites: Math.max(1, Math.round((o.epoch as number) * u)), fallback: o.fallback as Fallback, seed: o.seed },
@@ -91,4 +98,34 @@ export function registerProxyCommand(gc: Command, h: CliHelpers): void {
         );
       }
     });
+}
+
+/** `A>B>C` as the sequence it stands for: each part but the last for `writes` x logical blocks. */
+export function halfwayAlias(scenario: string, writes: number): string {
+  const specs = scenario.split(">");
+  if (specs.some((x) => x.includes("@"))) {
+    throw new KmlibError(ErrorCode.InvalidArgument, `scenario "${scenario}": A>B (B after --writes) and A@COUNT,B do not mix; write it as one sequence A@COUNT,...,Z`);
+  }
+  return specs.map((x, i) => (i < specs.length - 1 ? `${x}@${writes}x` : x)).join(",");
+}
+
+/**
+ * One scenario's phases: a workload alone runs `writes` x logical blocks; each part of a
+ * sequence is a phase of its own count, the last one running `writes`. Errors name the scenario.
+ */
+export function scenarioPhases(scenario: string, logicalBlocks: number, seed: number, writes: number): Phase[] {
+  const last = Math.round(writes * logicalBlocks);
+  const w = prefixed("--scenarios", () => makeWorkload(scenario.includes(">") ? halfwayAlias(scenario, writes) : scenario, { logicalBlocks, seed }));
+  if (!(w instanceof ShiftedWorkload)) return [{ workload: w, writes: last }];
+  return w.parts.map((p) => ({ workload: p.workload, writes: p.writes ?? last }));
+}
+
+/** Runs `f`, its KmlibError's message prefixed with the option it came from. */
+function prefixed<T>(option: string, f: () => T): T {
+  try {
+    return f();
+  } catch (e) {
+    if (e instanceof KmlibError) throw new KmlibError(e.code, `${option}: ${e.message}`, { cause: e });
+    throw e;
+  }
 }

@@ -14,7 +14,7 @@ import { greedyUniformWa, lrwHotColdWa, lrwUniformWa } from "../../subsystems/lf
 import { fifo, greedy } from "../../subsystems/lfs-gc/policies/classical.ts";
 import { gcModes } from "../../subsystems/lfs-gc/recommended.ts";
 import type { GcMode } from "../../subsystems/lfs-gc/recommended.ts";
-import { makeWorkload, mlWithMode, policyFactory, policyNames, workloadNames } from "../../subsystems/lfs-gc/registry.ts";
+import { makeWorkload, mlWithMode, policyFactory, policyNames, splitWorkloadList, workloadNames } from "../../subsystems/lfs-gc/registry.ts";
 import { simulate } from "../../subsystems/lfs-gc/simulate.ts";
 import type { SimResult } from "../../subsystems/lfs-gc/simulate.ts";
 import { HotColdWorkload, UniformWorkload } from "../../subsystems/lfs-gc/workload.ts";
@@ -40,7 +40,10 @@ export function register(program: Command): void {
   gc.command("sim")
     .description("run one GC policy on one workload and report write amplification")
     .requiredOption("--policy <name>", `victim policy: ${policyNames.join(", ")}`)
-    .requiredOption("--workload <name>", `${workloadNames.join(", ")}, zipf-S, trace (with --trace)`)
+    .requiredOption(
+      "--workload <name>",
+      `${workloadNames.join(", ")}, zipf-S, trace (with --trace), or a sequence A@COUNT,...,Z that shifts after COUNT host writes (or Nx logical blocks), counted from the first write, warm-up included, e.g. hotcold-90-10@6x,uniform`,
+    )
     .option("--spare-factor <f>", "over-provisioning of the data area, (physical - logical) / physical", fraction, 0.1)
     .option("--blocks-per-segment <n>", "blocks per segment", positiveInt, 64)
     .option("--trace <file>", "MQSim trace to replay (workload trace)")
@@ -111,7 +114,7 @@ export function register(program: Command): void {
   gc.command("bench")
     .description("every policy on every workload: a table and an SVG plot of write amplification (oracle included)")
     .option("--policies <list>", `policies, comma-separated (${PROXY_POLICY}: the learned policy through the ml-lib proxy)`, list, [...policyNames, PROXY_POLICY])
-    .option("--workloads <list>", "workloads, comma-separated (trace:FILE allowed)", list)
+    .option("--workloads <list>", "workloads, comma-separated (trace:FILE allowed); a sequence A@COUNT,...,Z is one entry (the parts after an @COUNT part belong to it up to one without)")
     .option("--traces <list>", "MQSim traces to add (default: ../shared/traces/*.trace with enough writes)", list)
     .option("--spare-factor <f>", "over-provisioning of the data area", fraction, 0.1)
     .option("--blocks-per-segment <n>", "blocks per segment", positiveInt, 64)
@@ -124,8 +127,8 @@ export function register(program: Command): void {
     .option("--json", "print results and summary as JSON")
     .option("--quiet", "no progress on stderr")
     .action(async (o) => {
-      const traces: string[] = o.traces ?? sharedTraces().filter((t) => usableTrace(t, o.blocksPerSegment));
-      const workloads: string[] = o.workloads ?? [...workloadNames, ...traces.map((t) => `trace:${t}`)];
+      const traces = (): string[] => o.traces ?? sharedTraces().filter((t) => usableTrace(t, o.blocksPerSegment));
+      const workloads: string[] = o.workloads !== undefined ? checkedWorkloads(o.workloads as string, o.logicalBlocks as number) : [...workloadNames, ...traces().map((t) => `trace:${t}`)];
       const withProxy = (o.policies as string[]).includes(PROXY_POLICY);
       const policies = (o.policies as string[]).filter((p) => p !== PROXY_POLICY);
       for (const p of policies) policyFactory(p); // fail before hours of work
@@ -202,7 +205,7 @@ export function register(program: Command): void {
       print(`\nplot: ${o.plot}`);
     });
 
-  registerProxyCommand(gc, { positiveInt, fraction, positive, list, print, table });
+  registerProxyCommand(gc, { positiveInt, fraction, positive, print, table });
 
   gc.command("validate")
     .description("simulated FIFO and greedy against Desnoyers' analytic model (uniform and hot/cold writes)")
@@ -238,6 +241,21 @@ export function register(program: Command): void {
       if (o.json) return print(JSON.stringify(rows, null, 2));
       print(table(["case", "spare", "simulated", "model", "error"], rows.map((r) => [r.case, String(r.spareFactor), r.simulated.toFixed(4), r.model.toFixed(4), `${(r.error * 100).toFixed(2)}%`])));
     });
+}
+
+/**
+ * `--workloads`: split (sequences kept whole) and each synthetic one built once, so a bad name
+ * fails before the matrix runs, naming the entry (and the part of a sequence).
+ */
+function checkedWorkloads(text: string, logicalBlocks: number): string[] {
+  try {
+    const ws = splitWorkloadList(text);
+    for (const w of ws) if (!w.startsWith("trace")) makeWorkload(w, { logicalBlocks, seed: 1 }); // traces are read when run
+    return ws;
+  } catch (e) {
+    if (e instanceof KmlibError) throw new KmlibError(e.code, `--workloads: ${e.message}`, { cause: e });
+    throw e;
+  }
 }
 
 /** A trace worth benchmarking: enough distinct blocks for a few dozen segments. */

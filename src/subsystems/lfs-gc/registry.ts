@@ -13,7 +13,8 @@ import type { PolicyFactory } from "./simulate.ts";
 import { TraceWorkload } from "./trace.ts";
 import { HotColdWorkload, PhasedWorkload, UniformWorkload, ZipfWorkload } from "./workload.ts";
 import type { Workload } from "./workload.ts";
-export { ShiftedWorkload, isWorkloadSequence, makeShiftedWorkload, parseWorkloadSequence } from "./shifted-workload.ts";
+import { isWorkloadSequence, makeShiftedWorkload } from "./shifted-workload.ts";
+export { ShiftedWorkload, isWorkloadSequence, makeShiftedWorkload, parseWorkloadSequence, splitWorkloadList } from "./shifted-workload.ts";
 
 const factories = {
   greedy: () => classical.greedy(),
@@ -54,7 +55,7 @@ export function mlWithMode(mode: GcMode, fallback = "greedy"): PolicyFactory {
   };
 }
 
-/** Synthetic workload names (plus `zipf-S` for any skew S and `trace`). */
+/** Synthetic workload names (plus `zipf-S` for any skew S, `trace`, and sequences `A@COUNT,...,Z`). */
 export const workloadNames = ["uniform", "hotcold-80-20", "hotcold-90-10", "zipf-0.8", "zipf-1.0", "zipf-1.2", "phases"] as const;
 
 export interface WorkloadOptions {
@@ -66,7 +67,19 @@ export interface WorkloadOptions {
   phaseLength?: number;
 }
 
+/**
+ * Builds a workload from its name: a registry name, or a sequence `A@COUNT,...,Z` of them
+ * (`shifted-workload.ts`: COUNT host writes, or Nx logical blocks, counted from the
+ * workload's first write; the last part runs on), part i seeded seed + i.
+ */
 export function makeWorkload(spec: string, opts: WorkloadOptions): Workload {
+  // A lone trace is taken whole (its path may hold `@`); anything else goes through the
+  // sequence parser, which also refuses a lone name with @COUNT.
+  if (!isWorkloadSequence(spec) && (spec === "trace" || spec.startsWith("trace:"))) return makeOneWorkload(spec, opts);
+  return makeShiftedWorkload(spec, opts, makeOneWorkload);
+}
+
+function makeOneWorkload(spec: string, opts: WorkloadOptions): Workload {
   const u = opts.logicalBlocks;
   if (spec === "trace" || spec.startsWith("trace:")) {
     const path = spec.startsWith("trace:") ? spec.slice(6) : opts.trace;
@@ -79,5 +92,5 @@ export function makeWorkload(spec: string, opts: WorkloadOptions): Workload {
   if (m) return new HotColdWorkload(u, Number(m[1]) / 100, Number(m[2]) / 100, opts.seed);
   m = /^zipf-(\d+(?:\.\d+)?)$/.exec(spec);
   if (m) return new ZipfWorkload(u, Number(m[1]), opts.seed);
-  throw new KmlibError(ErrorCode.NotFound, `unknown workload "${spec}"; known: ${workloadNames.join(", ")}, zipf-S, trace`);
+  throw new KmlibError(ErrorCode.NotFound, `unknown workload "${spec}"; known: ${workloadNames.join(", ")}, zipf-S, trace, or a sequence A@COUNT,...,Z`);
 }

@@ -9,6 +9,9 @@
  * device's logical blocks (`40x`, `2.5x`); e.g. `hotcold-90-10@40x,uniform`. A name with no
  * comma is one workload, taken whole (so a trace path may hold `@`; it may not hold `,` in a
  * sequence). Part i draws with seed + i, so two parts of one kind do not repeat each other.
+ * A comma-separated list of workloads (`kmlib gc bench --workloads`, `gc proxy --scenarios`)
+ * may hold sequences: `splitWorkloadList` groups each part carrying @COUNT with the parts
+ * after it, up to the first one without (the part that runs on).
  */
 import { ErrorCode, KmlibError } from "../../errors.ts";
 import type { Workload } from "./workload.ts";
@@ -53,6 +56,32 @@ export function parseWorkloadSequence(spec: string, logicalBlocks: number): Work
     if (!(writes >= 1)) throw bad(`part ${i + 1} (${text}) must last at least one host write`);
     return { spec: name, writes };
   });
+}
+
+/**
+ * Splits a comma-separated list of workloads, any of them a sequence: `zipf-1.0,hotcold-90-10@20x,uniform`
+ * is `zipf-1.0` and `hotcold-90-10@20x,uniform`. A list ending on a part with @COUNT is
+ * KMLIB_INVALID_ARGUMENT naming that part (a sequence's last part runs on).
+ */
+export function splitWorkloadList(text: string): string[] {
+  const out: string[] = [];
+  let open: string[] = [];
+  for (const raw of text.split(",")) {
+    const part = raw.trim();
+    if (part === "") throw new KmlibError(ErrorCode.InvalidArgument, `workload list "${text}": an empty entry (two commas, or one at an end)`);
+    open.push(part);
+    if (!COUNT.test(part)) {
+      out.push(open.join(","));
+      open = [];
+    }
+  }
+  if (open.length > 0) {
+    throw new KmlibError(
+      ErrorCode.InvalidArgument,
+      `workload list "${text}": the sequence ${open.join(",")} ends on ${open[open.length - 1]}, which has @COUNT; a sequence's last part runs on and takes none (e.g. hotcold-90-10@40x,uniform)`,
+    );
+  }
+  return out;
 }
 
 /** The parts, built. `writes` is undefined only for the last one. */
@@ -103,6 +132,10 @@ export class ShiftedWorkload implements Workload {
   /** The part the next write comes from. */
   get current(): ShiftedPart {
     return this.parts[this.#part]!;
+  }
+  /** Its index (0-based): it changes once the previous part's count of writes was drawn. */
+  get currentIndex(): number {
+    return this.#part;
   }
 
   /** Index of the part that write `t` (0-based, from this workload's first) comes from. */

@@ -10,7 +10,9 @@
  * Evidence: an adapter with `estimatePaired` (a metric measured per epoch, not a per-decision
  * success) gets a controller weighing paired outcomes, evaluated only when new outcomes
  * arrived, so one epoch never counts twice towards a promotion streak; any other adapter gets
- * the good-rate controller, evaluated every round. A subsystem's model thread, when given,
+ * the good-rate controller, evaluated every round. The status carries the paired gain twice:
+ * over the whole run (`paired`) and over what the controller weighs now (`pairedWeighed`:
+ * the outcomes since the last transition). A subsystem's model thread, when given,
  * runs after the datasets are stored; what it activates is deployed in the same round.
  */
 import { isKmlibError } from "../errors.ts";
@@ -18,7 +20,7 @@ import { monotonicNs } from "../proxy/control.ts";
 import { ModeController, type Transition } from "../proxy/controller.ts";
 import { type EfficiencyCounters, estimate } from "../proxy/efficiency.ts";
 import { MODES, parseMode } from "../proxy/mode.ts";
-import { type PairedCounters, pairedEstimate } from "../proxy/paired.ts";
+import { type PairedCounters, pairedEstimate, sincePaired } from "../proxy/paired.ts";
 import type { DatasetPortion, SubsystemAdapter, SystemState } from "./adapter.ts";
 import type { ProxyConfig } from "./config.ts";
 import type { Logger } from "./log.ts";
@@ -53,8 +55,15 @@ export interface ProxyStatus {
   readonly efficiency: Record<string, { default: { rate: number; lo: number; hi: number; n: number }; model: { rate: number; lo: number; hi: number; n: number }; gain: { diff: number; lo: number; hi: number } }>;
   /** What the controller weighs: good rates, or paired outcomes (then `paired` is set). */
   readonly evidence: "rate" | "paired";
-  /** Paired outcomes per mode since the kernel side started: mean gain with its 95% t interval. */
+  /** Paired outcomes per mode over the whole run (since the kernel side started): mean gain with its 95% t interval. */
   readonly paired?: Record<string, { n: number; mean: number; lo: number; hi: number }>;
+  /**
+   * Paired outcomes per mode that the controller weighs now: those evaluated since the last
+   * transition (or since the proxy started), so a demotion's old epochs no longer count.
+   */
+  readonly pairedWeighed?: Record<string, { n: number; mean: number; lo: number; hi: number }>;
+  /** When the window of `pairedWeighed` began (ms, the agent's clock): the last transition, or the start. */
+  readonly pairedWeighedSince?: number;
   readonly lastTransitions: readonly Transition[];
   readonly feedbackStored: number;
   readonly updatedAt: number;
@@ -86,6 +95,13 @@ export class ProxyRunner {
   #paired: PairedCounters | undefined;
   /** Paired outcomes behind the last evaluation (paired evidence is weighed once per outcome). */
   #pairedSeen = 0;
+  /**
+   * The controller's paired window, mirrored: the counters it last evaluated, and those it
+   * last evaluated before the latest transition (where its window starts, as a move makes the
+   * last evaluated snapshot its baseline), with that transition's time.
+   */
+  #pairedEvaluated: PairedCounters | undefined;
+  #pairedWindow: { from: PairedCounters; at: number } | undefined;
   readonly #modelThread: ModelThread | undefined;
   #feedbackStored = 0;
 
@@ -121,6 +137,8 @@ export class ProxyRunner {
     this.#counters = await this.adapter.estimateEfficiency();
     this.#paired = await this.adapter.estimatePaired?.();
     this.#pairedSeen = this.#paired ? pairedTotal(this.#paired) : 0;
+    this.#pairedEvaluated = this.#paired;
+    this.#pairedWindow = this.#paired ? { from: this.#paired, at: this.#now() } : undefined;
     this.#controller = new ModeController({
       initial,
       thresholds: c.controller,
@@ -155,6 +173,7 @@ export class ProxyRunner {
 
   async #apply(t: Transition | undefined): Promise<void> {
     if (!t) return;
+    if (this.#pairedEvaluated) this.#pairedWindow = { from: this.#pairedEvaluated, at: t.at };
     await this.adapter.setMode(t.to);
     this.event("mode", `${t.from} -> ${t.to}: ${t.reason}: ${t.detail}`, { from: t.from, to: t.to, reason: t.reason, evidence: t.evidence ?? null });
   }
@@ -246,6 +265,7 @@ export class ProxyRunner {
       const n = pairedTotal(paired);
       if (n !== this.#pairedSeen) {
         this.#pairedSeen = n;
+        this.#pairedEvaluated = paired;
         t = this.controller.evaluate(this.#counters, paired);
       }
     } else {
@@ -277,6 +297,9 @@ export class ProxyRunner {
       efficiency: Object.fromEntries(Object.values(est).map((e) => [e.mode, { default: r(e.default), model: r(e.model), gain: { diff: e.gain.diff, lo: e.gain.lo, hi: e.gain.hi } }])),
       evidence: this.controller.evidenceKind,
       ...(this.#paired ? { paired: pairedSummary(this.#paired) } : {}),
+      ...(this.#pairedEvaluated && this.#pairedWindow
+        ? { pairedWeighed: pairedSummary(sincePaired(this.#pairedEvaluated, this.#pairedWindow.from)), pairedWeighedSince: this.#pairedWindow.at }
+        : {}),
       lastTransitions: this.controller.history.slice(-5),
       feedbackStored: this.#feedbackStored,
       updatedAt: this.#now(),

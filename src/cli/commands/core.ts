@@ -3,6 +3,7 @@
  * The agent and its store from the command line:
  *   kmlib agent --config FILE                       run the agent (JSON-lines logs on stderr)
  *   kmlib status [--json]                           proxies, modes, model versions, efficiency, transitions
+ *                                                   (paired gain: over the controller's current window)
  *   kmlib mode set PROXY MODE [--pin]               ask the running agent for a mode
  *   kmlib model list|add|activate|rollback ...      the model registry
  *   kmlib datasets list | export PROXY ID --format csv|parquet --out FILE
@@ -77,10 +78,12 @@ export function register(program: Command): void {
       const rows = statusRows(store);
       if (o.json) return print(json(rows));
       if (rows.length === 0) return print("no proxies in the store yet (is the agent running?)");
-      // Proxies weighed on paired outcomes (lfs-gc's WA per epoch) show the mean gain too.
+      // Proxies weighed on paired outcomes (lfs-gc's WA per epoch) show the mean gain too: over
+      // the outcomes the controller weighs now (since the last transition), not the whole run,
+      // which after a demotion would mix in the epochs it left behind (that one is in --json).
       const paired = rows.some((s) => s.paired);
       const pairedGain = (s: ProxyStatus) => {
-        const p = s.paired?.[s.mode];
+        const p = (s.pairedWeighed ?? s.paired)?.[s.mode];
         return p && p.n ? `${pct(p.mean)} [${pct(p.lo)}, ${pct(p.hi)}] n=${p.n}` : "-";
       };
       print(
@@ -102,6 +105,7 @@ export function register(program: Command): void {
           ["proxy", "adapter", "mode", "effective", "model", "default good", "model good", ...(paired ? ["paired gain"] : []), "agent"],
         ),
       );
+      if (paired) print("\npaired gain: mean model gain over the default per epoch, 95% interval, over the epochs weighed since the last transition (whole run: --json, paired)");
       const events = store.events({ kind: "mode", limit: 5 });
       if (events.length) {
         print("\nlast transitions:");

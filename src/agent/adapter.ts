@@ -17,7 +17,9 @@
  *   estimate_efficiency       -> estimateEfficiency (+ estimatePaired, optional: paired metric outcomes)
  *   error_backpropagation     -> backPropagate
  *   correct_system_state      -> correctSystemState
- * plus what the RFC left to sysfs: setMode, heartbeat, deployModel.
+ * plus what the RFC left to sysfs: setMode, heartbeat, deployModel; and, optionally,
+ * drainEvents: what the subsystem saw happen (lfs-gc: its simulated host's workload shifting),
+ * for the agent's event log beside the transitions it may explain.
  */
 import type { Control, Fallback } from "../proxy/control.ts";
 import type { DatasetDescriptor, DatasetType, Portion } from "../proxy/dataset.ts";
@@ -52,6 +54,14 @@ export interface DatasetPortion {
 export interface DatasetRequest {
   readonly type?: DatasetType;
   readonly portion?: Portion;
+}
+
+/** Something the subsystem saw happen (not a decision of the agent's), for the event log. */
+export interface AdapterEvent {
+  /** Event kind in the log (e.g. "workload"); the agent's own kinds (agent, mode, model) are refused. */
+  readonly kind: string;
+  readonly message: string;
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 export interface SubsystemAdapter {
@@ -92,6 +102,11 @@ export interface SubsystemAdapter {
    * these instead of the good rates.
    */
   estimatePaired?(): Promise<PairedCounters>;
+  /**
+   * Optional: events since the last call (drained), oldest first. The runner logs them after
+   * each dataset poll (the subsystem's own activity happens there), before it evaluates.
+   */
+  drainEvents?(): AdapterEvent[];
   /** Feedback records produced since the last call (drained). */
   backPropagate(): Promise<FeedbackRecord[]>;
   /** Re-assert the agent's view (mode, model, heartbeat settings) after a restart or a reload. */

@@ -14,6 +14,8 @@
  * over the whole run (`paired`) and over what the controller weighs now (`pairedWeighed`:
  * the outcomes since the last transition). A subsystem's model thread, when given,
  * runs after the datasets are stored; what it activates is deployed in the same round.
+ * Events the adapter reports (`drainEvents`, e.g. lfs-gc's host workload shifting) go to the
+ * event log after each poll, with the mode at the time, so they precede what they lead to.
  */
 import { isKmlibError } from "../errors.ts";
 import { monotonicNs } from "../proxy/control.ts";
@@ -68,6 +70,9 @@ export interface ProxyStatus {
   readonly feedbackStored: number;
   readonly updatedAt: number;
 }
+
+/** Event kinds the runner writes itself: an adapter may not report under them. */
+const RUNNER_KINDS: readonly string[] = ["agent", "mode", "model"];
 
 const pairedTotal = (p: PairedCounters) => MODES.reduce((a, m) => a + p[m].n, 0);
 
@@ -148,6 +153,7 @@ export class ProxyRunner {
       ...(this.#paired ? { evidence: "paired" as const, baselinePaired: this.#paired } : {}),
     });
     this.event("agent", `proxy started in ${initial} (adapter ${this.adapter.kind}, ${this.controller.evidenceKind} evidence)`, { mode: initial, kernelMode: before.effectiveMode, fallback: before.fallback, evidence: this.controller.evidenceKind });
+    this.#drainEvents();
     if (before.fallback === "stale-heartbeat") {
       // The kernel side outlived a dead agent and fell back on its own: say so, then recover.
       const ageMs = Number(before.heartbeatAgeNs / 1_000_000n);
@@ -169,6 +175,17 @@ export class ProxyRunner {
   event(kind: string, message: string, data: Record<string, unknown> = {}): void {
     this.store.logEvent(kind, message, { proxy: this.name, data });
     this.log.info(message, { event: kind, ...data });
+  }
+
+  /** The adapter's own events, logged as it reported them (a reserved kind is refused, not logged as the agent's). */
+  #drainEvents(): void {
+    for (const e of this.adapter.drainEvents?.() ?? []) {
+      if (RUNNER_KINDS.includes(e.kind)) {
+        this.log.warn(`adapter event of reserved kind "${e.kind}" dropped: ${e.message}`, { event: e.kind });
+        continue;
+      }
+      this.event(e.kind, e.message, { ...e.data, mode: this.controller.mode });
+    }
   }
 
   async #apply(t: Transition | undefined): Promise<void> {
@@ -244,6 +261,7 @@ export class ProxyRunner {
       })();
       portions.push(p);
     }
+    this.#drainEvents();
     if (this.#modelThread) {
       const ctx = (): ModelThreadContext => ({
         proxy: this.name,
@@ -312,6 +330,7 @@ export class ProxyRunner {
 
   async stop(): Promise<void> {
     try {
+      this.#drainEvents();
       await this.#publishStatus();
       if ((await this.adapter.systemState()).lifecycle === "running") await this.adapter.stop();
     } finally {

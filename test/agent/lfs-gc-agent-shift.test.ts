@@ -4,7 +4,8 @@
  * writing hot/cold 90/10 and then uniform (`hotcold-90-10@20x,uniform`). The learned table is
  * promoted to recommendation on the skewed part; after the shift the paired per-epoch WA
  * outcomes lose their gain and the controller demotes it step by step, each demotion in the
- * event log with its paired gain and bounds; the GC keeps serving with the default deciding.
+ * event log with its paired gain and bounds, after the adapter's own event saying the workload
+ * shifted; the GC keeps serving with the default deciding.
  */
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
@@ -103,6 +104,24 @@ describe("kmlib agent: an lfs-gc proxy whose workload shifts", () => {
         assert.ok(ev.gain.diff < preGain - GC_THRESHOLDS.promoteMargin!, `gain ${ev.gain.diff} vs ${preGain} in recommendation before the shift`);
         assert.match(e.message, /: demote: model gain -?\d+\.\d\d% in \[-?\d+\.\d\d%, -?\d+\.\d\d%\] \(sd \d+\.\d\d%\) over \d+ paired outcomes: gain below 5\.00%, regression$/);
       }
+      // The shift itself is in the event log (reported by the adapter), between the promotions
+      // and the first demotion, with where it fell on the device's clock.
+      const shifts = agent.store.events({ proxy: "gc0", kind: "workload" }).reverse();
+      assert.deepEqual(
+        shifts.map((e) => [e.data.part, e.data.workload, e.data.startsAt, e.data.writes]),
+        [
+          [1, "hotcold-90-10", 0, SWITCH * U],
+          [2, "uniform", SWITCH * U, null],
+        ],
+      );
+      const shift = shifts[1]!;
+      assert.match(shift.message, new RegExp(`^host workload ${WORKLOAD}: part 2/2 \\(uniform\\) starts after ${SWITCH * U} host writes, running on$`));
+      assert.equal(shift.data.deviceWrites, switchClock);
+      assert.equal(shift.data.mode, "recommendation", "the shift came while the model decided");
+      assert.ok(events[1]!.id < shift.id && shift.id < after[0]!.id, `log order: promotion ${events[1]!.id}, shift ${shift.id}, demotion ${after[0]!.id}`);
+      const started = agent.store.events({ proxy: "gc0", kind: "agent" }).find((e) => e.message.startsWith("proxy started"))!;
+      assert.ok(started.id < shifts[0]!.id && shifts[0]!.id < events[0]!.id, "part 1 is logged as the proxy starts");
+
       // The first demotion weighed only epochs that ended after the shift.
       const first = after[0]!.data.evidence as Evidence;
       const weighed = epochs.filter((e) => e.mode === "recommendation").slice(-first.paired!.n);

@@ -17,11 +17,13 @@
  *   outcome) and `estimatePaired`, the interface's optional paired outcomes: the per-epoch WA
  *   gains the mode controller weighs.
  * Host writes come from the workload named in the options: `writesPerPoll` of them at each
- * dataset poll when an agent runs it, or `runHost` / `driveDecisions` from a caller.
+ * dataset poll when an agent runs it, or `runHost` / `driveDecisions` from a caller. When the
+ * workload is a sequence, each part starting is a `workload` event (`drainEvents`), so the
+ * agent's event log shows the shift beside the transitions it leads to.
  * `retrainWrites` and `recommend` are for the agent's model thread (`agent-parts.ts`); the
  * kernel side takes them and ignores them, so one options object configures the proxy.
  */
-import type { DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../../../agent/adapter.ts";
+import type { AdapterEvent, DatasetPortion, DatasetRequest, SubsystemAdapter, SystemState } from "../../../agent/adapter.ts";
 import { ErrorCode, KmlibError } from "../../../errors.ts";
 import { type Control, monotonicNs } from "../../../proxy/control.ts";
 import { controlSystemState } from "../../../agent/proxy-state.ts";
@@ -31,7 +33,7 @@ import { Lifecycle } from "../../../proxy/lifecycle.ts";
 import type { Mode } from "../../../proxy/mode.ts";
 import type { PairedCounters } from "../../../proxy/paired.ts";
 import { type Recommendation, type RecommendationSchema, decodeRecommendation, encodeRecommendation, validateSchema } from "../../../proxy/recommendation.ts";
-import { makeShiftedWorkload, makeWorkload, policyFactory } from "../registry.ts";
+import { ShiftedWorkload, makeWorkload, policyFactory } from "../registry.ts";
 import type { Workload } from "../workload.ts";
 import { HISTORY_COLUMNS, SEGMENT_COLUMNS, type SegmentRows } from "./datasets.ts";
 import { GcKernel } from "./kernel.ts";
@@ -131,6 +133,9 @@ export class LfsGcAdapter implements SubsystemAdapter {
   #options: LfsGcOptions = { ...DEFAULT_LFS_GC_OPTIONS };
   #host: Workload | undefined;
   #polled = 0;
+  /** Parts of a shifting host workload reported so far, and the events not yet drained. */
+  #partsSeen = 0;
+  #events: AdapterEvent[] = [];
   readonly #nowNs: () => bigint;
   readonly #defaults: Readonly<Partial<LfsGcOptions>>;
 
@@ -187,8 +192,37 @@ export class LfsGcAdapter implements SubsystemAdapter {
     this.#options = o;
     this.#kernel = kernel;
     this.#schema = victimSchema(kernel.segments);
-    this.#host = makeShiftedWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed }, makeWorkload);
+    this.#host = makeWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed });
     this.#polled = kernel.history.end;
+    this.#partsSeen = 0;
+    this.#noteHost();
+  }
+
+  /** Queues a `workload` event for each part of a shifting host workload that started since the last look. */
+  #noteHost(): void {
+    const w = this.#host;
+    if (!(w instanceof ShiftedWorkload)) return;
+    const k = this.kernel;
+    for (; this.#partsSeen <= w.currentIndex; this.#partsSeen++) {
+      const i = this.#partsSeen;
+      const part = w.parts[i]!;
+      const startsAt = w.starts[i]!;
+      // The device's own clock at the shift: host writes, its initial fill included.
+      const deviceWrites = k.store.hostWrites - (w.written - startsAt);
+      const span = part.writes === undefined ? "running on" : `for ${part.writes} host writes`;
+      this.#events.push({
+        kind: "workload",
+        message: `host workload ${w.name}: part ${i + 1}/${w.parts.length} (${part.workload.name}) ${i === 0 ? "starts" : `starts after ${startsAt} host writes`}, ${span}`,
+        data: { sequence: w.name, part: i + 1, parts: w.parts.length, workload: part.workload.name, startsAt, writes: part.writes ?? null, deviceWrites },
+      });
+    }
+  }
+
+  /** Parts of a shifting host workload that started since the last call (`workload` events). */
+  drainEvents(): AdapterEvent[] {
+    const out = this.#events;
+    this.#events = [];
+    return out;
   }
 
   async init(options: Readonly<Record<string, unknown>>): Promise<void> {
@@ -231,11 +265,13 @@ export class LfsGcAdapter implements SubsystemAdapter {
   runHost(n: number): void {
     this.#requireRunning();
     this.kernel.writeFrom(this.#host!, n);
+    this.#noteHost();
   }
   /** Exactly `n` GC decisions (background GC rounds between host writes). */
   driveDecisions(n: number): void {
     this.#requireRunning();
     this.kernel.driveDecisions(n, this.#host!);
+    this.#noteHost();
   }
   #requireRunning(): void {
     if (!this.lifecycle.active) throw new KmlibError(ErrorCode.IllegalState, `lfs-gc proxy ${this.proxy}: not running (state "${this.lifecycle.state}")`);
@@ -280,7 +316,10 @@ export class LfsGcAdapter implements SubsystemAdapter {
 
   async pollDatasets(): Promise<DatasetPortion[]> {
     const k = this.#notShutDown("poll datasets");
-    if (this.#options.writesPerPoll > 0 && this.lifecycle.active) k.writeFrom(this.#host!, this.#options.writesPerPoll);
+    if (this.#options.writesPerPoll > 0 && this.lifecycle.active) {
+      k.writeFrom(this.#host!, this.#options.writesPerPoll);
+      this.#noteHost();
+    }
     k.history.publish();
     const from = Math.max(this.#polled, k.history.start);
     if (from >= k.history.end) return [];

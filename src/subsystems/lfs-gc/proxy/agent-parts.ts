@@ -14,7 +14,7 @@ import type { ProxyParts } from "../../../agent/agent.ts";
 import type { ModelThread, ModelThreadContext } from "../../../agent/model-thread.ts";
 import { ErrorCode, KmlibError, isKmlibError } from "../../../errors.ts";
 import { Mode } from "../../../proxy/mode.ts";
-import { makeShiftedWorkload, makeWorkload } from "../registry.ts";
+import { makeWorkload } from "../registry.ts";
 import { DEFAULT_LFS_GC_OPTIONS, LfsGcAdapter, type LfsGcOptions, parseLfsGcOptions } from "./adapter.ts";
 import { GcLearner, historyColumns } from "./learner.ts";
 import { GC_THRESHOLDS } from "./session.ts";
@@ -87,7 +87,7 @@ export async function lfsGcParts(proxy: string, options: Readonly<Record<string,
   if (o.blocksPerSegment > o.logicalBlocks) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.blocksPerSegment: ${o.blocksPerSegment} exceeds logicalBlocks (${o.logicalBlocks})`);
   if (o.writesPerPoll > o.historyCapacity) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.writesPerPoll: ${o.writesPerPoll} exceeds historyCapacity (${o.historyCapacity}): the ring would lose history between polls`);
   try {
-    makeShiftedWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed }, makeWorkload);
+    makeWorkload(o.workload, { logicalBlocks: o.logicalBlocks, seed: o.seed });
   } catch (e) {
     if (isKmlibError(e)) throw new KmlibError(ErrorCode.InvalidConfig, `lfs-gc options.workload: ${e.message}`, { cause: e });
     throw e;

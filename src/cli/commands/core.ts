@@ -43,6 +43,9 @@ function openStore(o: StoreOpts, readonly: boolean): Store {
   return Store.open(storePath(o), { readonly });
 }
 
+/** Event kinds `kmlib status` leaves out: the agent's lifecycle and model deployments (frequent with a model thread). */
+const QUIET_KINDS: readonly string[] = ["agent", "model"];
+
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
 
 function statusRows(store: Store): Array<ProxyStatus & { agentSeenMsAgo: number }> {
@@ -106,10 +109,16 @@ export function register(program: Command): void {
         ),
       );
       if (paired) print("\npaired gain: mean model gain over the default per epoch, 95% interval, over the epochs weighed since the last transition (whole run: --json, paired)");
-      const events = store.events({ kind: "mode", limit: 5 });
+      // The last transitions, with what the subsystems reported among them (lfs-gc: its
+      // workload shifting), so a demotion shows next to the shift behind it.
+      const events = store
+        .events({ limit: 1000 })
+        .filter((e) => !QUIET_KINDS.includes(e.kind))
+        .slice(0, 8)
+        .reverse();
       if (events.length) {
-        print("\nlast transitions:");
-        for (const e of events) print(`  ${new Date(e.at).toISOString()}  ${e.proxy ?? ""}  ${e.message}`);
+        print("\nlast transitions and subsystem events:");
+        for (const e of events) print(`  ${new Date(e.at).toISOString()}  ${e.proxy ?? ""}  ${e.kind === "mode" ? "" : `[${e.kind}] `}${e.message}`);
       }
     });
 

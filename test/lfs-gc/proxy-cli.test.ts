@@ -37,7 +37,9 @@ describe("kmlib gc through the proxy", () => {
   });
 
   test("gc proxy --json: per scenario, phases, WA per mode and every transition with its paired evidence", () => {
-    const r = kmlib("gc", "proxy", "--scenarios", "uniform,zipf-1.0>uniform", ...SMALL, "--writes", "14", "--json");
+    // 16384 blocks: on 8192 the learned policy truly beats greedy by ~7% on uniform writes (above
+    // the 5% demotion margin, so an unbiased estimator rightly keeps it); on 16384 by ~3%.
+    const r = kmlib("gc", "proxy", "--scenarios", "uniform,zipf-1.0>uniform", "--logical-blocks", "16384", "--blocks-per-segment", "32", "--writes", "14", "--json");
     assert.equal(r.code, 0, r.stderr);
     const out = JSON.parse(r.stdout) as Array<{ scenario: string; finalMode: string; phases: Array<{ workload: string; mode: string }>; transitions: Array<{ from: string; to: string; reason: string; evidence: { n: number } | null }> }>;
     assert.deepEqual(out.map((s) => s.scenario), ["uniform", "zipf-1.0>uniform"]);

@@ -187,6 +187,42 @@ describe("datasets, feedback, copies", () => {
     assert.throws(() => s.clone({ ...greedy(), logs: 2 }), (e: unknown) => isKmlibError(e, ErrorCode.InvalidArgument));
   });
 
+  test("the shadow device: forked once per role and kept from collaboration to recommendation; the default's copy fills the model's open logs", async () => {
+    const { a } = await running({ epochWrites: 4096, workload: "hotcold-90-10" });
+    const k = a.kernel;
+    const t = new LifetimeTrainer(4096);
+    a.runHost(2 * 4096);
+    t.ingest(a.readHistory(0));
+    await a.deployModel(1, encodeTable(t.quantize(k.store.now), 4096));
+    const open = (s: LogStore) => s.segState.reduce((n, st) => n + (st === SegState.Open ? 1 : 0), 0);
+    // The model places into its lifetime logs; emergency keeps no shadow.
+    await a.setMode("recommendation");
+    a.runHost(2 * 4096);
+    await a.setMode("emergency");
+    a.runHost(100);
+    assert.equal(k.shadow, undefined);
+    const stranded = open(k.store);
+    assert.ok(stranded > 1, `${stranded} open segments on the real device`);
+    await a.setMode("collaboration");
+    a.runHost(10);
+    const fork = k.shadow!;
+    assert.equal(fork.role, "default");
+    assert.ok(open(fork.store) > 1, "forked with the open segments of the model's logs");
+    a.runHost(2 * 4096);
+    assert.equal(k.shadow!.store, fork.store, "one shadow across epochs");
+    assert.equal(open(fork.store), 1, "the default's copy filled the model's logs and writes one log");
+    fork.store.checkInvariants();
+    const evaluated = k.epochs.length;
+    await a.setMode("recommendation");
+    a.runHost(2 * 4096);
+    assert.equal(k.shadow!.store, fork.store, "collaboration -> recommendation keeps the default's shadow");
+    assert.ok(k.epochs.length > evaluated && k.epochs.at(-1)!.mode === "recommendation");
+    await a.setMode("learning");
+    a.runHost(10);
+    assert.equal(k.shadow!.role, "model");
+    assert.notEqual(k.shadow!.store, fork.store, "a new role forks a new shadow");
+  });
+
   test("the agent stops its heartbeat: the kernel side falls back to the default on its own, the open epoch is dropped", async () => {
     const U = 8192;
     const r = await runGcSession({

@@ -199,10 +199,11 @@ describe("datasets, feedback, copies", () => {
     await a.setMode("recommendation");
     a.runHost(2 * 4096);
     await a.setMode("emergency");
-    a.runHost(100);
+    a.runHost(5);
     assert.equal(k.shadow, undefined);
+    // A few writes in, the real device is still filling the model's logs (see the next test).
     const stranded = open(k.store);
-    assert.ok(stranded > 1, `${stranded} open segments on the real device`);
+    assert.ok(stranded > 1 && k.policy.drainingLogs > 0, `${stranded} open segments on the real device`);
     await a.setMode("collaboration");
     a.runHost(10);
     const fork = k.shadow!;
@@ -210,7 +211,8 @@ describe("datasets, feedback, copies", () => {
     assert.ok(open(fork.store) > 1, "forked with the open segments of the model's logs");
     a.runHost(2 * 4096);
     assert.equal(k.shadow!.store, fork.store, "one shadow across epochs");
-    assert.equal(open(fork.store), 1, "the default's copy filled the model's logs and writes one log");
+    // At most the default's one log is open (none between a segment sealing and the next write).
+    assert.ok(open(fork.store) <= 1, "the default's copy filled the model's logs and writes one log");
     fork.store.checkInvariants();
     const evaluated = k.epochs.length;
     await a.setMode("recommendation");
@@ -222,6 +224,36 @@ describe("datasets, feedback, copies", () => {
     assert.equal(k.shadow!.role, "model");
     assert.notEqual(k.shadow!.store, fork.store, "a new role forks a new shadow");
   });
+
+  for (const demoted of ["learning", "emergency"] as const) {
+    test(`demoted to ${demoted}: the default's writes fill the open segments of the model's logs on the real device`, async () => {
+      const U = 4096;
+      const { a } = await running({ epochWrites: U, workload: "hotcold-90-10" });
+      const k = a.kernel;
+      const t = new LifetimeTrainer(U);
+      a.runHost(2 * U);
+      t.ingest(a.readHistory(0));
+      await a.deployModel(1, encodeTable(t.quantize(k.store.now), U));
+      await a.setMode("recommendation");
+      a.runHost(2 * U);
+      const s = k.store;
+      const openAt = [...s.segState.keys()].filter((seg) => s.segState[seg] === SegState.Open);
+      const erased = s.segEraseCount.slice();
+      assert.ok(openAt.length > k.policy.fallback.logs + 1, `the model's lifetime logs hold ${openAt.length} open segments`);
+      await a.setMode(demoted);
+      // One device's worth of writes: a segment open since the demotion and never erased was
+      // never sealed, so its free space was never written nor reclaimed.
+      a.runHost(U);
+      const stuck = openAt.filter((seg) => s.segState[seg] === SegState.Open && s.segEraseCount[seg] === erased[seg]);
+      assert.deepEqual(stuck, [], `segments open since the demotion (${openAt.length} were open)`);
+      assert.equal(k.policy.drainingLogs, 0);
+      // At most the default's logs are open now (the model's shadow in learning keeps its own).
+      const nowOpen = s.segState.reduce((n, st) => n + (st === SegState.Open ? 1 : 0), 0);
+      assert.ok(nowOpen <= k.policy.fallback.logs, `${nowOpen} open segments`);
+      s.checkInvariants();
+      if (demoted === "learning") assert.equal(k.shadow?.role, "model");
+    });
+  }
 
   test("the agent stops its heartbeat: the kernel side falls back to the default on its own, the open epoch is dropped", async () => {
     const U = 8192;

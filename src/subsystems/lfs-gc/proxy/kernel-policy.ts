@@ -21,6 +21,16 @@
  * The mode is the effective one the kernel computed from the control record (a stale
  * heartbeat is emergency); the kernel sets it before each batch of writes.
  *
+ * When the default takes placement back (the model placed, and the mode is now learning or
+ * emergency), the default writes only its own logs, so the open segments of the model's extra
+ * lifetime logs would never fill, never seal and never become victims: their free space
+ * stranded for good. The next host writes fill them first, one log after the other, then go
+ * where the default puts them. A kernel does this for one index per policy and a compare per
+ * write, with no data moved; sealing them instead would be as cheap but turns their unwritten
+ * space into garbage that GC must later copy valid blocks out to reclaim (and seals a segment
+ * early, which no real log does). A drained log without an open segment gets a fresh one,
+ * filled by the default: a segment of mixed placement, nothing stranded.
+ *
  * Everything here is integer, as an eBPF program computes it (`kernel-int/`, and its
  * generated programs checked against the real kernel): Q16 activities, threshold-bucketed
  * cells, Q40 rate sums, integer victim scores and a Q16 confidence; the veto compares in
@@ -123,6 +133,12 @@ export class ProxiedGc implements GcPolicy {
   readonly #ttl: number;
   readonly #vetoRatioQ8: number;
   readonly #vetoSlackQ8: number;
+  /** The model placed the last host write (its lifetime logs may hold open segments). */
+  #placed = false;
+  /** The next of the model's extra logs to fill after the default took placement back; logs: none. */
+  #drainLog: number;
+  /** The host write being placed into `#drainLog`, -1 when none. */
+  #drainLba = -1;
 
   constructor(readonly options: ProxiedGcOptions) {
     this.#u = options.logicalBlocks;
@@ -133,6 +149,7 @@ export class ProxiedGc implements GcPolicy {
     this.#ttl = options.recommendationTtl ?? 64;
     this.#vetoRatioQ8 = Math.round(this.#vetoRatio * 256);
     this.#vetoSlackQ8 = Math.round(this.#vetoSlack * 256);
+    this.#drainLog = this.logs;
     this.integer = (options.arithmetic ?? "integer") === "integer";
     this.cellOf = new Int16Array(this.#u);
     if (this.integer) {
@@ -162,6 +179,10 @@ export class ProxiedGc implements GcPolicy {
     c.activity = this.activity.slice();
     c.longActivity = this.longActivity.slice();
     c.regions = this.regions.clone();
+    // The copy's device holds the same open segments: it takes over the draining, and starts
+    // it if the model placed here and does not place there.
+    c.#placed = this.#placed;
+    c.#drainLog = this.#drainLog;
     return c;
   }
 
@@ -223,11 +244,35 @@ export class ProxiedGc implements GcPolicy {
   onPlaced(lba: number, seg: number, view: GcView): void {
     this.ledger.placed(lba, seg, view);
     this.fallback.onPlaced?.(lba, seg, view);
+    // The drained host write landed (GC may have relocated other blocks first, never this one:
+    // its old copy is already invalid); its segment now full, the next log.
+    if (lba === this.#drainLba) {
+      this.#drainLba = -1;
+      if (view.segWritten[seg] === view.blocksPerSegment) this.#drainLog++;
+    }
   }
 
   hostLog(lba: number, view: GcView): number {
-    if (this.#modelPlaces()) return this.#class(this.ledger.remaining(lba, view.now));
+    if (this.#modelPlaces()) {
+      // The model writes all its logs again: nothing left to drain.
+      this.#placed = true;
+      this.#drainLog = this.logs;
+      return this.#class(this.ledger.remaining(lba, view.now));
+    }
+    if (this.#placed) {
+      this.#placed = false;
+      this.#drainLog = this.fallback.logs;
+    }
+    if (this.#drainLog < this.logs) {
+      this.#drainLba = lba;
+      return this.#drainLog;
+    }
     return this.fallback.hostLog?.(lba, view) ?? 0;
+  }
+
+  /** The model's extra logs whose open segments the default's writes still have to fill. */
+  get drainingLogs(): number {
+    return this.logs - this.#drainLog;
   }
 
   gcLog(lba: number, victim: number, view: GcView): number {

@@ -33,7 +33,9 @@
  * promotion, the default's carried-over layout after a demotion), so it can delay a promotion
  * or hasten a demotion, never cause a promotion. A copy the default drives first fills the open
  * segments of the model's extra logs, which the default never writes and would otherwise
- * strand. An epoch costs one extra device's worth of writes, as before.
+ * strand, as the real device does after a demotion (`ProxiedGc` drains them whenever the
+ * default takes placement back, and its copy carries the draining on). An epoch costs one
+ * extra device's worth of writes, as before.
  *
  * On a real file system the shadow would be the agent replaying the published write stream on
  * a model of the device; here the simulator is the device, and fast enough.
@@ -49,7 +51,7 @@ import { LogStore } from "../store.ts";
 import type { Workload } from "../workload.ts";
 import { HistoryRing, type SegmentRows, segmentSnapshot } from "./datasets.ts";
 import { type GcDecision, ProxiedGc } from "./kernel-policy.ts";
-import type { GcPolicy, GcView } from "../policy.ts";
+import type { GcPolicy } from "../policy.ts";
 import type { LifeTable } from "./table.ts";
 
 export interface GcKernelOptions {
@@ -100,49 +102,6 @@ interface Shadow {
   readonly store: LogStore;
   /** The ProxiedGc on the copy (the model's table is updated there). */
   readonly policy: ProxiedGc;
-}
-
-/**
- * The default alone on a copy of a device the model placed: host writes first fill the open
- * segments of the logs the default does not use (else they would hold their space forever),
- * then go where the default puts them.
- */
-class DrainingDefault implements GcPolicy {
-  readonly name: string;
-  readonly logs: number;
-  #log: number;
-  #pending = -1;
-
-  constructor(readonly inner: ProxiedGc) {
-    this.name = inner.name;
-    this.logs = inner.logs;
-    this.#log = inner.fallback.logs;
-  }
-  attach(view: GcView): void {
-    this.inner.attach(view);
-  }
-  onHostWrite(lba: number, prevTime: number, view: GcView): void {
-    this.inner.onHostWrite(lba, prevTime, view);
-  }
-  hostLog(lba: number, view: GcView): number {
-    if (this.#log >= this.logs) return this.inner.hostLog(lba, view);
-    this.#pending = lba;
-    return this.#log;
-  }
-  gcLog(lba: number, victim: number, view: GcView): number {
-    return this.inner.gcLog(lba, victim, view);
-  }
-  onPlaced(lba: number, seg: number, view: GcView): void {
-    this.inner.onPlaced(lba, seg, view);
-    // The host write being drained (GC may relocate other blocks first); its segment full: next log.
-    if (lba === this.#pending) {
-      this.#pending = -1;
-      if (view.segWritten[seg] === view.blocksPerSegment) this.#log++;
-    }
-  }
-  selectVictim(view: GcView): number {
-    return this.inner.selectVictim(view);
-  }
 }
 
 /** Who drives the shadow device in `mode`: the source not deciding. */
@@ -284,7 +243,7 @@ export class GcKernel {
       // Learning: the model in charge on the copy. Otherwise: the default alone on the copy.
       const role = shadowRole(mode)!;
       const policy = this.policy.cloneFor(role === "model" ? Mode.recommendation : Mode.emergency);
-      const store = this.store.clone(role === "model" ? policy : new DrainingDefault(policy));
+      const store = this.store.clone(policy);
       this.#shadow = { role, policy, store };
     }
     const twin = this.#shadow?.store;

@@ -77,6 +77,7 @@ export const CONFIG_SCHEMA = {
             properties: {
               datasetRows: { type: "integer", minimum: 0, default: 0, description: "rows kept per dataset" },
               feedback: { type: "integer", minimum: 0, default: 0, description: "feedback records kept" },
+              models: { type: "integer", minimum: 0, default: 0, description: "model versions whose artefacts are kept (the newest, and the top of the rollback stack); older versions keep their metadata" },
             },
           },
           options: { type: "object", default: {} },

@@ -19,7 +19,7 @@ export interface ProxyConfig {
   readonly confidenceThreshold: number;
   readonly budget: { readonly limit: number; readonly window: number };
   /** Rows kept per dataset and feedback records kept in the store, newest first (0: all). */
-  readonly retain: { readonly datasetRows: number; readonly feedback: number };
+  readonly retain: { readonly datasetRows: number; readonly feedback: number; readonly models: number };
   /** Resolved: global controller settings, overridden by the proxy's own. */
   readonly controller: ControllerThresholds;
   /**

@@ -2,7 +2,8 @@
  * @module agent/runner
  * Runs one proxy: the agent's loop for one subsystem adapter. Each `tick` handles CLI requests,
  * deploys the registry's active model when it changed, stores feedback and published datasets
- * (keeping the newest `retain` of each where the configuration bounds them),
+ * (keeping the newest `retain` of each where the configuration bounds them, and the artefacts
+ * of the newest `retain.models` model versions),
  * reads efficiency, runs the mode controller and writes the resulting mode kernel-side, and
  * publishes a status row. Heartbeats are separate (`heartbeat`) so the agent can send them more
  * often than it evaluates. Every mode transition goes to the event log with its evidence.
@@ -275,6 +276,8 @@ export class ProxyRunner {
       await this.#syncModel();
       await this.#modelThread.recommend?.(ctx());
     }
+    // After deployment: the version just activated is the active one and is kept.
+    if (keep.models > 0) this.store.registry.pruneArtefacts(this.name, keep.models);
     this.#counters = await this.adapter.estimateEfficiency();
     let t: Transition | undefined;
     if (this.controller.evidenceKind === "paired") {

@@ -36,7 +36,7 @@ const U = 16384;
 const PER_ROUND = U / 16;
 const ROUND_MS = 50;
 
-async function runAgent(workload: string, rounds: number, stopAt?: string, retain?: { datasetRows?: number; feedback?: number }) {
+async function runAgent(workload: string, rounds: number, stopAt?: string, retain?: { datasetRows?: number; feedback?: number; models?: number }) {
   let ms = 1_000_000;
   const round = async () => {
     ms += ROUND_MS;
@@ -119,7 +119,7 @@ describe("kmlib agent runs an lfs-gc proxy", () => {
   });
 
   test("uniform: nothing to learn, it stays in learning (the store keeping only the newest history and feedback)", async () => {
-    const { agent, runner, store, rounds } = await runAgent("uniform", (16 * U) / PER_ROUND, undefined, { datasetRows: 2 * U, feedback: 1000 });
+    const { agent, runner, store, rounds } = await runAgent("uniform", (16 * U) / PER_ROUND, undefined, { datasetRows: 2 * U, feedback: 1000, models: 3 });
     try {
       const kept = [...store.data.rows("gc0", "gc-block-history")].map((r) => r.seq);
       assert.equal(kept.length, 2 * U);
@@ -130,7 +130,11 @@ describe("kmlib agent runs an lfs-gc proxy", () => {
       const paired = (await runner.status()).paired!;
       assert.ok(paired.learning!.n >= 12, `${paired.learning!.n} epochs weighed`);
       assert.ok(paired.learning!.lo <= GC_THRESHOLDS.promoteMargin!, "no confident gain worth the switch");
-      assert.ok(store.registry.list("gc0").length > 0, "tables were still trained and deployed (in shadow)");
+      const models = store.registry.list("gc0");
+      assert.ok(models.length > 3, `${models.length} tables were still trained and deployed (in shadow)`);
+      const withBytes = models.filter((m) => m.artefactSize > 0);
+      assert.ok(withBytes.length <= 4 && withBytes.some((m) => m.active), `${withBytes.length} artefacts kept (retain.models 3, plus the stack's top), the active one among them`);
+      assert.equal(runner.deployedVersion, store.registry.active("gc0"));
     } finally {
       await agent.stop();
     }

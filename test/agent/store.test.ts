@@ -105,6 +105,27 @@ describe("agent store", () => {
     assert.throws(() => r.artefact("p", 3), (e: unknown) => isKmlibError(e, ErrorCode.CorruptStore));
   });
 
+  test("model registry: pruneArtefacts keeps the newest versions, the rollback stack's top and the active one", () => {
+    using s = Store.open(fresh());
+    const r = s.registry;
+    const add = (k: string) => r.register({ proxy: "p", kind: "t", trainingData: "x", artefact: new TextEncoder().encode(k), artefactFormat: "bin" }).version;
+    for (let i = 1; i <= 8; i++) add(`m${i}`);
+    r.register({ proxy: "q", kind: "t", trainingData: "x", artefact: new Uint8Array([1]), artefactFormat: "bin" });
+    for (const v of [1, 2, 3]) r.activate("p", v);
+    assert.equal(r.pruneArtefacts("p", 0), 0, "0 keeps everything");
+    // Newest 2: 7, 8; stack top 2: 2, 3; active: 3. Dropped: 1, 4, 5, 6.
+    assert.equal(r.pruneArtefacts("p", 2), 4);
+    const sizes = Object.fromEntries(r.list("p").map((m) => [m.version, m.artefactSize]));
+    assert.deepEqual(sizes, { 1: 0, 2: 2, 3: 2, 4: 0, 5: 0, 6: 0, 7: 2, 8: 2 });
+    assert.equal(new TextDecoder().decode(r.artefact("p", 2)), "m2");
+    assert.throws(() => r.artefact("p", 5), (e: unknown) => isKmlibError(e, ErrorCode.NotFound) && /v5: artefact pruned/.test(e.message));
+    assert.equal(r.get("p", 5).kind, "t", "a pruned version keeps its metadata");
+    assert.equal(r.list("q")[0]!.artefactSize, 1, "other proxies are untouched");
+    assert.equal(r.pruneArtefacts("p", 2), 0, "idempotent");
+    assert.equal(r.rollback("p").version, 2, "rollback still reaches the kept stack");
+    assert.equal(new TextDecoder().decode(r.artefact("p", 2)), "m2");
+  });
+
   test("a file that is not a database is KMLIB_CORRUPT_STORE and is left byte for byte", () => {
     const p = fresh();
     writeFileSync(p, "this is not a database, it is a note about one\n".repeat(200));

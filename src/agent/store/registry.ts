@@ -137,6 +137,7 @@ export class ModelRegistry {
       | { artefact: Buffer; artefact_sha256: string }
       | undefined;
     if (!r) throw this.#notFound(proxy, version);
+    if (r.artefact.length === 0) throw new KmlibError(ErrorCode.NotFound, `model ${proxy} v${version}: artefact pruned (the proxy's retain.models keeps only the newest versions' artefacts)`);
     const bytes = new Uint8Array(r.artefact);
     if (sha256(bytes) !== r.artefact_sha256) throw new KmlibError(ErrorCode.CorruptStore, `model ${proxy} v${version}: artefact checksum mismatch`);
     return bytes;
@@ -176,6 +177,30 @@ export class ModelRegistry {
         const prev = stack.at(-2);
         if (prev === undefined) throw new KmlibError(ErrorCode.IllegalState, `proxy "${proxy}": model version ${cur} has no earlier activation to roll back to`);
         return this.#activate(proxy, prev, "rollback", `${reason} from version ${cur}`);
+      })
+      .immediate();
+  }
+
+  /**
+   * Bounds what a long-running proxy's registry holds: every version keeps its row (number,
+   * kind, metrics, checksum, activation history), but only the newest `keep` versions and the
+   * top `keep` versions of the rollback stack keep their artefact bytes; the others' are
+   * dropped (size 0) and `artefact` refuses them by name. The active version is always kept.
+   * Returns how many artefacts were dropped. `keep` 0 keeps everything.
+   */
+  pruneArtefacts(proxy: string, keep: number): number {
+    if (keep <= 0) return 0;
+    return this.db
+      .transaction((): number => {
+        const versions = this.db.prepare("SELECT version FROM models WHERE proxy = ? AND length(artefact) > 0 ORDER BY version DESC").pluck().all(proxy) as number[];
+        if (versions.length <= keep) return 0;
+        const kept = new Set([...versions.slice(0, keep), ...this.stack(proxy).slice(-keep)]);
+        const active = this.active(proxy);
+        if (active !== undefined) kept.add(active);
+        const drop = this.db.prepare("UPDATE models SET artefact = X'' WHERE proxy = ? AND version = ?");
+        let n = 0;
+        for (const v of versions) if (!kept.has(v)) n += drop.run(proxy, v).changes;
+        return n;
       })
       .immediate();
   }

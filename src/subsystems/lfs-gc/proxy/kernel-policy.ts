@@ -33,7 +33,9 @@
 32 per segment, spare 0.1): after zipf-1.0 -> uniform demotes the model, the learning epochs
 read a 4.2% gain instead of 5.0% with the stranded logs; with a fixed table, the default's WA
 on the real device after a demotion from recommendation is within 0.3% of a run never placed
-by the model (8192 blocks, uniform, seeds 1-3), where it was 6-10% lower before.
+by the model (8192 blocks, uniform, seeds 1-3), where it was 6-10% lower before: GC runs only
+when a log needs a segment, so the free pool the model's logs had drawn down (2 of 7 reserved
+segments) stayed down and served as data space; opening a drained log refills it.
  *
  * Everything here is integer, as an eBPF program computes it (`kernel-int/`, and its
  * generated programs checked against the real kernel): Q16 activities, threshold-bucketed

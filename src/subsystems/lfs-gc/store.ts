@@ -329,15 +329,26 @@ export class LogStore implements GcView {
     if (off + 1 === b) this.seal(seg);
   }
 
-  /** Gives `log` a fresh segment, cleaning victims first while free space is at the reserve. */
+  /**
+   * Gives `log` a fresh segment, cleaning victims first while free space is at the reserve.
+   * GC runs until the free pool is back at the reserve even when the relocations themselves
+   * gave `log` a segment: relocations into several logs take reserve segments directly, and
+   * if the pool were left drawn down, a policy with many logs would hold data in the reserve
+   * (its open segments' filled parts on top of a full data area) — more space than the
+   * device has, a gain that is not the policy's. So sealed plus open segments never exceed the
+   * data area after a GC round, for every policy, and the empty parts of a policy's open
+   * segments are its own cost. (With one log the pool never drops, so nothing changes there.)
+   */
   private openFor(log: number): void {
-    let rounds = 0;
-    while (this.activeOff[log] === this.blocksPerSegment) {
-      if (this.freeCount > this.reservedSegments) {
-        this.open(log);
+    const b = this.blocksPerSegment;
+    const reserve = this.reservedSegments;
+    for (let rounds = 0; ; rounds++) {
+      const full = this.activeOff[log] === b;
+      if (full ? this.freeCount > reserve : this.freeCount >= reserve) {
+        if (full) this.open(log);
         return;
       }
-      if (++rounds > 4 * this.segments) {
+      if (rounds > 4 * this.segments) {
         throw new KmlibError(ErrorCode.IllegalState, `GC makes no progress with policy ${this.policy.name} (victims stay full)`);
       }
       this.collectOne();

@@ -30,6 +30,115 @@ export function lifetimeClass(life: number, u: number, logs: number): number {
   return c >= logs ? logs - 1 : c;
 }
 
+/**
+ * Spare segments' worth of share a lifetime log must carry to keep a log of its own: a log
+ * holds an open segment, half empty on average, taken from the spare area, so a class whose
+ * share of the writes (host + relocations) is under USAGE_SEGMENTS · B / spare blocks is
+ * placed in the nearest class in use instead.
+ */
+export const USAGE_SEGMENTS = 2;
+
+/**
+ * Which lifetime classes pay for their open segment. Per class, a count of the writes whose
+ * predicted class it was, halved every device's worth of writes; at each halving a class is
+ * in use when its share reaches the threshold (the busiest class always is). A class not in
+ * use is written to the nearest class in use (the shorter-lived on a tie). A log whose class
+ * fell out of use keeps a partly filled open segment, which would stay open for good: the
+ * writes of its nearest class in use fill it first (draining), so it seals and can be cleaned.
+ * Per log the fill of its open segment is counted (writes mod B), so the rule needs no view
+ * of the store's logs. Integers only: the kernel side keeps the same state and computes the
+ * same logs.
+ */
+export class LogUsage {
+  readonly counts: Float64Array;
+  /** Class → log it is written to. */
+  readonly map: Int8Array;
+  /** Per log: blocks in its open segment (0: none open, or just sealed). */
+  readonly fill: Int32Array;
+  /** Per log in use: a log out of use whose open segment its writes fill first, -1: none. */
+  readonly drain: Int8Array;
+  private total = 0;
+  private epoch = 1;
+  private num = 0;
+  private den = 1;
+  private b = 1;
+
+  constructor(readonly logs: number) {
+    this.counts = new Float64Array(logs);
+    this.map = new Int8Array(logs);
+    this.fill = new Int32Array(logs);
+    this.drain = new Int8Array(logs).fill(-1);
+    for (let c = 0; c < logs; c++) this.map[c] = c;
+  }
+
+  attach(view: GcView): void {
+    const spare = view.segments * view.blocksPerSegment - view.logicalBlocks;
+    this.num = spare > 0 ? spare : 1;
+    this.b = view.blocksPerSegment;
+    this.den = USAGE_SEGMENTS * this.b;
+    this.epoch = view.logicalBlocks;
+  }
+
+  clone(): LogUsage {
+    const c = new LogUsage(this.logs);
+    c.counts.set(this.counts);
+    c.map.set(this.map);
+    c.fill.set(this.fill);
+    c.drain.set(this.drain);
+    c.total = this.total;
+    c.epoch = this.epoch;
+    c.num = this.num;
+    c.den = this.den;
+    c.b = this.b;
+    return c;
+  }
+
+  /** The log for a write whose predicted class is `raw`; counts it. */
+  log(raw: number): number {
+    this.counts[raw]!++;
+    if (++this.total >= this.epoch) this.#recompute();
+    const to = this.map[raw]!;
+    const d = this.drain[to]!;
+    if (d < 0) return this.wrote(to);
+    this.wrote(d);
+    if (this.fill[d] === 0) this.drain[to] = this.#strandedFor(to);
+    return d;
+  }
+
+  /** A write went to `log` by another rule (the proxy's default placing): its fill moves on. */
+  wrote(log: number): number {
+    const f = this.fill[log]! + 1;
+    this.fill[log] = f === this.b ? 0 : f;
+    return log;
+  }
+
+  /** A log out of use, mapped to `to`, with a partly filled open segment; -1 when none. */
+  #strandedFor(to: number): number {
+    for (let d = 0; d < this.logs; d++) if (this.map[d] === to && d !== to && this.fill[d]! > 0) return d;
+    return -1;
+  }
+
+  #recompute(): void {
+    const n = this.logs;
+    let busiest = 0;
+    let sum = 0;
+    for (let c = 0; c < n; c++) {
+      if (this.counts[c]! > this.counts[busiest]!) busiest = c;
+      sum += this.counts[c]!;
+    }
+    const used = new Uint8Array(n);
+    for (let c = 0; c < n; c++) used[c] = c === busiest || this.counts[c]! * this.num >= sum * this.den ? 1 : 0;
+    for (let c = 0; c < n; c++) {
+      let best = busiest;
+      for (let d = 0; d < n; d++) if (used[d] && Math.abs(d - c) < Math.abs(best - c)) best = d;
+      this.map[c] = best;
+    }
+    for (let c = 0; c < n; c++) this.drain[c] = used[c] ? this.#strandedFor(c) : -1;
+    for (let c = 0; c < n; c++) this.counts[c] = Math.floor(this.counts[c]! / 2);
+    this.total = 0;
+  }
+}
+
 /** Death times beyond this many logical devices' worth of writes count as this far. */
 const HORIZON_CAP = 64;
 /** Overwrite gaps a segment may miss before its predicted rates count as stale. */

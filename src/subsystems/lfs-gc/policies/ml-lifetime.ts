@@ -17,7 +17,7 @@
  * time, so the table follows phase changes.
  */
 import type { GcPolicy, GcView } from "../policy.ts";
-import { SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
+import { LogUsage, SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
 import type { LifetimeOptions } from "./lifetime.ts";
 import {
   LIFETIME_CELLS, LONG_DECAY, RegionActivity, composeCell, decayedActivity, intervalBucketOf, longBucket, recentCell, withRegion,
@@ -197,6 +197,7 @@ export class MlLifetimePolicy implements GcPolicy {
   readonly logs: number;
   readonly model: LifetimeModel;
   private readonly ledger: SegmentLedger;
+  private readonly usage: LogUsage;
   private readonly cellOf: Uint16Array;
   private readonly activity: Float32Array;
   private readonly longActivity: Float32Array;
@@ -209,6 +210,7 @@ export class MlLifetimePolicy implements GcPolicy {
     this.u = logicalBlocks;
     this.model = new LifetimeModel(logicalBlocks, options);
     this.ledger = new SegmentLedger(logicalBlocks, "rate");
+    this.usage = new LogUsage(this.logs);
     this.cellOf = new Uint16Array(logicalBlocks);
     this.activity = new Float32Array(logicalBlocks);
     this.longActivity = new Float32Array(logicalBlocks);
@@ -217,6 +219,7 @@ export class MlLifetimePolicy implements GcPolicy {
 
   attach(view: GcView): void {
     this.ledger.attach(view);
+    this.usage.attach(view);
   }
 
   onHostWrite(lba: number, prevTime: number, view: GcView): void {
@@ -240,7 +243,7 @@ export class MlLifetimePolicy implements GcPolicy {
   }
 
   hostLog(lba: number, view: GcView): number {
-    return lifetimeClass(this.ledger.remaining(lba, view.now), this.u, this.logs);
+    return this.usage.log(lifetimeClass(this.ledger.remaining(lba, view.now), this.u, this.logs));
   }
 
   gcLog(lba: number, _victim: number, view: GcView): number {
@@ -253,7 +256,7 @@ export class MlLifetimePolicy implements GcPolicy {
     const age = view.now - view.blockTime[lba]!;
     if (age > STALE * life) life = age;
     this.ledger.setLife(lba, life);
-    return lifetimeClass(life, this.u, this.logs);
+    return this.usage.log(lifetimeClass(life, this.u, this.logs));
   }
 
   selectVictim(view: GcView): number {

@@ -15,7 +15,7 @@ import { NEVER } from "../future.ts";
 import type { FutureIndex } from "../future.ts";
 import type { GcPolicy } from "../policy.ts";
 import type { Workload } from "../workload.ts";
-import { SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
+import { LogUsage, SegmentLedger, defaultLifetimeOptions, lifetimeClass } from "./lifetime.ts";
 import type { LifetimeOptions } from "./lifetime.ts";
 
 export function oracle(future: FutureIndex | undefined, logicalBlocks: number, options: Partial<LifetimeOptions> = {}): GcPolicy {
@@ -46,21 +46,26 @@ export function rateOracle(workload: Workload | undefined, logicalBlocks: number
   if (!truth) throw new KmlibError(ErrorCode.InvalidArgument, `the rate oracle needs a synthetic workload that knows its rates${workload ? ` (${workload.name} does not)` : ""}`);
   const opts = { ...defaultLifetimeOptions, ...options };
   const ledger = new SegmentLedger(logicalBlocks, "rate");
+  // The learned policy's placement rule, logs in use included (lifetime.ts).
+  const usage = new LogUsage(opts.logs);
   // The store's clock counts the initial fill; the workload's does not.
   const rate = (lba: number, now: number): number => truth(lba, now - logicalBlocks);
   return {
     name: "rate-oracle",
     logs: opts.logs,
-    attach: (view) => ledger.attach(view),
+    attach(view) {
+      ledger.attach(view);
+      usage.attach(view);
+    },
     onHostWrite(lba, _prev, view) {
       ledger.invalidate(lba, view);
       ledger.setLife(lba, 1 / rate(lba, view.now));
     },
     onPlaced: (lba, seg, view) => ledger.placed(lba, seg, view),
-    hostLog: (lba, view) => lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs),
+    hostLog: (lba, view) => usage.log(lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs)),
     gcLog(lba, _victim, view) {
       ledger.setLife(lba, 1 / rate(lba, view.now));
-      return lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs);
+      return usage.log(lifetimeClass(ledger.remaining(lba, view.now), logicalBlocks, opts.logs));
     },
     selectVictim: (view) => ledger.selectVictim(view),
   };

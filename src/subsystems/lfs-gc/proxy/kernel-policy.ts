@@ -45,7 +45,7 @@ segments) stayed down and served as data space; opening a drained log refills it
  */
 import { CollaborationBudget, decide } from "../../../proxy/decide.ts";
 import { MODES, Mode, SOURCES, type Source } from "../../../proxy/mode.ts";
-import { SegmentLedger, lifetimeClass } from "../policies/lifetime.ts";
+import { LogUsage, SegmentLedger, lifetimeClass } from "../policies/lifetime.ts";
 import { LONG_DECAY, RegionActivity, STALE, composeCell, decayedActivity, longBucket, recentCell, withRegion } from "../policies/ml-lifetime.ts";
 import { FeatureConfig, IntRegionActivity, cellQ, decayActivityQ16 } from "../kernel-int/features.ts";
 import { IntSegmentLedger, type RateLedger } from "../kernel-int/ledger.ts";
@@ -143,8 +143,8 @@ export class ProxiedGc implements GcPolicy {
   #placed = false;
   /** The next of the model's extra logs to fill after the default took placement back; logs: none. */
   #drainLog: number;
-  /** The host write being placed into `#drainLog`, -1 when none. */
-  #drainLba = -1;
+  /** Which of the model's lifetime logs are in use, and every log's open-segment fill (lifetime.ts). */
+  #usage: LogUsage;
 
   constructor(readonly options: ProxiedGcOptions) {
     this.#u = options.logicalBlocks;
@@ -156,6 +156,7 @@ export class ProxiedGc implements GcPolicy {
     this.#vetoRatioQ8 = Math.round(this.#vetoRatio * 256);
     this.#vetoSlackQ8 = Math.round(this.#vetoSlack * 256);
     this.#drainLog = this.logs;
+    this.#usage = new LogUsage(this.logs);
     this.integer = (options.arithmetic ?? "integer") === "integer";
     this.cellOf = new Int16Array(this.#u);
     if (this.integer) {
@@ -189,6 +190,7 @@ export class ProxiedGc implements GcPolicy {
     // it if the model placed here and does not place there.
     c.#placed = this.#placed;
     c.#drainLog = this.#drainLog;
+    c.#usage = this.#usage.clone();
     return c;
   }
 
@@ -217,6 +219,7 @@ export class ProxiedGc implements GcPolicy {
 
   attach(view: GcView): void {
     this.ledger.attach(view);
+    this.#usage.attach(view);
     this.fallback.attach?.(view);
   }
 
@@ -250,12 +253,6 @@ export class ProxiedGc implements GcPolicy {
   onPlaced(lba: number, seg: number, view: GcView): void {
     this.ledger.placed(lba, seg, view);
     this.fallback.onPlaced?.(lba, seg, view);
-    // The drained host write landed (GC may have relocated other blocks first, never this one:
-    // its old copy is already invalid); its segment now full, the next log.
-    if (lba === this.#drainLba) {
-      this.#drainLba = -1;
-      if (view.segWritten[seg] === view.blocksPerSegment) this.#drainLog++;
-    }
   }
 
   hostLog(lba: number, view: GcView): number {
@@ -269,11 +266,11 @@ export class ProxiedGc implements GcPolicy {
       this.#placed = false;
       this.#drainLog = this.fallback.logs;
     }
-    if (this.#drainLog < this.logs) {
-      this.#drainLba = lba;
-      return this.#drainLog;
-    }
-    return this.fallback.hostLog?.(lba, view) ?? 0;
+    // The usage counts every log's open-segment fill (the default's writes included): a log
+    // with nothing open needs no draining, one whose segment just sealed is done.
+    while (this.#drainLog < this.logs && this.#usage.fill[this.#drainLog] === 0) this.#drainLog++;
+    if (this.#drainLog < this.logs) return this.#usage.wrote(this.#drainLog);
+    return this.#usage.wrote(this.fallback.hostLog?.(lba, view) ?? 0);
   }
 
   /** The model's extra logs whose open segments the default's writes still have to fill. */
@@ -289,11 +286,11 @@ export class ProxiedGc implements GcPolicy {
     if (this.integer ? age * 256 > STALE_Q8 * life : age > STALE * life) life = age;
     this.ledger.setLife(lba, life);
     if (this.#modelPlaces()) return this.#class(life);
-    return this.fallback.gcLog?.(lba, victim, view) ?? 0;
+    return this.#usage.wrote(this.fallback.gcLog?.(lba, victim, view) ?? 0);
   }
 
   #class(life: number): number {
-    return this.integer ? lifeClassQ(life, this.#u, this.logs) : lifetimeClass(life, this.#u, this.logs);
+    return this.#usage.log(this.integer ? lifeClassQ(life, this.#u, this.logs) : lifetimeClass(life, this.#u, this.logs));
   }
 
   /** The model's victim: a pending recommendation still valid, else the table's own choice. */

@@ -28,8 +28,9 @@
  * where the default puts them. A kernel does this for one index per policy and a compare per
  * write, with no data moved; sealing them instead would be as cheap but turns their unwritten
  * space into garbage that GC must later copy valid blocks out to reclaim (and seals a segment
- * early, which no real log does). A drained log without an open segment gets a fresh one,
- * filled by the default: a segment of mixed placement, nothing stranded. Measured (16384 blocks,
+ * early, which no real log does). The model's `LogUsage` (lifetime.ts) counts every log's
+ * open-segment fill, the default's writes included, so a log with nothing open is skipped and
+ * one whose segment seals is done (a log out of use may hold none). Measured (16384 blocks,
 32 per segment, spare 0.1): after zipf-1.0 -> uniform demotes the model, the learning epochs
 read a 4.2% gain instead of 5.0% with the stranded logs; with a fixed table, the default's WA
 on the real device after a demotion from recommendation is within 0.3% of a run never placed

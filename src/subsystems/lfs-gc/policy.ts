@@ -72,3 +72,24 @@ export interface GcPolicy extends VictimPolicy {
   /** Called once when the store is built, before any write. */
   attach?(view: GcView): void;
 }
+
+/**
+ * The sealed segment with the highest `score` (the first on a tie), or at once one holding no
+ * valid block (cleaning it copies nothing); -1 when nothing is sealed. The victim rule of the
+ * policies that score every segment on per-segment sums (the lifetime ledgers, float and
+ * integer).
+ */
+export function highestScoringSealed(view: GcView, score: (seg: number) => number): number {
+  let best = -1;
+  let bestScore = -1;
+  for (let s = 0; s < view.segments; s++) {
+    if (view.segState[s] !== SegState.Sealed) continue;
+    if (view.segValid[s] === 0) return s;
+    const x = score(s);
+    if (x > bestScore) {
+      bestScore = x;
+      best = s;
+    }
+  }
+  return best;
+}

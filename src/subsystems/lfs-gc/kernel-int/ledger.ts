@@ -8,6 +8,7 @@
  * `RateLedger` is what the proxied policy needs of either ledger, so the float original stays
  * available as the reference the tests and benches compare against.
  */
+import { highestScoringSealed } from "../policy.ts";
 import type { GcView } from "../policy.ts";
 import { RATE_ONE, clampLife as clampLife_, freshUntil as freshUntil_, rateQ40 as rateQ40_, segmentScore as segmentScore_ } from "./score.ts";
 
@@ -125,17 +126,6 @@ export class IntSegmentLedger implements RateLedger {
   }
 
   selectVictim(view: GcView): number {
-    let best = -1;
-    let bestScore = -1;
-    for (let s = 0; s < view.segments; s++) {
-      if (view.segState[s] !== 2 /* SegState.Sealed */) continue;
-      if (view.segValid[s] === 0) return s;
-      const score = this.score(s, view);
-      if (score > bestScore) {
-        bestScore = score;
-        best = s;
-      }
-    }
-    return best;
+    return highestScoringSealed(view, (s) => this.score(s, view));
   }
 }

@@ -13,6 +13,7 @@
  * A segment whose data will stay put is worth cleaning even fairly full; one that is emptying
  * itself can wait.
  */
+import { highestScoringSealed } from "../policy.ts";
 import type { GcView } from "../policy.ts";
 
 export interface LifetimeOptions {
@@ -253,17 +254,6 @@ export class SegmentLedger {
 
   /** Cost-benefit on the expected remaining life of the data; returns a sealed segment. */
   selectVictim(view: GcView): number {
-    let best = -1;
-    let bestScore = -1;
-    for (let s = 0; s < view.segments; s++) {
-      if (view.segState[s] !== 2 /* SegState.Sealed */) continue;
-      if (view.segValid[s] === 0) return s;
-      const score = this.score(s, view);
-      if (score > bestScore) {
-        bestScore = score;
-        best = s;
-      }
-    }
-    return best;
+    return highestScoringSealed(view, (s) => this.score(s, view));
   }
 }

@@ -1,20 +1,17 @@
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parquetMetadata } from "hyparquet";
 import { mockArtefact } from "../../src/agent/adapters/mock.ts";
+import { MAIN, runKmlib } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "kmlib-cli-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
-function kmlib(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8", timeout: 30_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const kmlib = (...args: string[]) => runKmlib(args, 30_000);
 
 describe("kmlib agent, status, mode, model, datasets", () => {
   test("a config with a wrong type is refused with the field named", () => {

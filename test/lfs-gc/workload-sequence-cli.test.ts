@@ -6,19 +6,15 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { runKmlib } from "../helpers/cli.ts";
 
-const MAIN = new URL("../../src/cli/main.ts", import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), "kmlib-gc-seq-cli-"));
 process.on("exit", () => rmSync(dir, { recursive: true, force: true }));
 
-function kmlib(...args: string[]): { code: number; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ["--import", "tsx", MAIN, ...args], { encoding: "utf8", timeout: 50_000 });
-  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
-}
+const kmlib = (...args: string[]) => runKmlib(args);
 
 const U = 4096;
 const SMALL = ["--logical-blocks", String(U), "--blocks-per-segment", "16", "--warmup", "2", "--writes", "2"];
